@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from catalog.titles import sort_title
+
+
+class Genre(models.Model):
+    name = models.CharField(max_length=64, unique=True)
+    slug = models.SlugField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=255, unique=True, help_text="Stored lower-case and trimmed.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Movie(models.Model):
+    title = models.CharField(max_length=255, help_text="Display title, article first, without the year.")
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    release_date = models.DateField(null=True, blank=True)
+    sort_title = models.CharField(max_length=255, editable=False)
+    movielens_id = models.PositiveIntegerField(unique=True, null=True, blank=True, verbose_name="MovieLens id")
+    imdb_id = models.CharField(max_length=16, blank=True, verbose_name="IMDb id", help_text="Like tt0114709.")
+    tmdb_id = models.PositiveIntegerField(null=True, blank=True, verbose_name="TMDB id")
+    genres = models.ManyToManyField(Genre, related_name="movies", blank=True)
+    tags = models.ManyToManyField(Tag, through="MovieTag", related_name="movies", blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sort_title", "year"]
+        indexes = [
+            models.Index(fields=["sort_title"]),
+            models.Index(fields=["year"]),
+            models.Index(fields=["-created"]),
+            models.Index(Lower("title"), name="catalog_movie_title_lower"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(year__isnull=True) | models.Q(year__gte=1870, year__lte=2100),
+                name="catalog_movie_year_plausible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+    def save(self, *args, **kwargs) -> None:
+        # sort_title is derived data; keeping it in save() means it can never drift.
+        self.sort_title = sort_title(self.title)
+        if kwargs.get("update_fields") is not None and "title" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "sort_title"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:movie_detail", args=[self.pk])
+
+
+class MovieTag(models.Model):
+    """How many times people applied a tag to a movie."""
+
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="movie_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="movie_tags")
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["movie", "tag"], name="catalog_movietag_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.movie} · {self.tag} ×{self.count}"

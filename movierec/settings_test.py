@@ -1,0 +1,24 @@
+"""Test settings: the real settings, made fast and isolated.
+
+The database still comes from DATABASE_URL (PostgreSQL in CI, SQLite locally).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "test-secret-key")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("MODEL_DIR", tempfile.mkdtemp(prefix="movierec-models-"))
+
+from movierec.settings import *  # noqa: F403  (the test settings extend the real ones)
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+MODEL_DIR = Path(os.environ["MODEL_DIR"])

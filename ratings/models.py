@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from catalog.models import Genre, Movie
+
+#: The ten allowed scores, 0.5 to 5.0 in half steps. Halves are exact in binary
+#: floating point, so the database CHECK below compares them exactly.
+SCORES: tuple[float, ...] = tuple(step / 2 for step in range(1, 11))
+MIN_SCORE, MAX_SCORE = SCORES[0], SCORES[-1]
+
+
+class Rating(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ratings")
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="ratings")
+    score = models.FloatField(help_text="0.5 to 5.0 in half steps.")
+    created = models.DateTimeField()
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "movie"], name="ratings_rating_one_per_user_movie"),
+            models.CheckConstraint(condition=models.Q(score__in=SCORES), name="ratings_rating_score_half_steps"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "created"], name="ratings_user_timeline"),
+            models.Index(fields=["movie", "score"], name="ratings_movie_scores"),
+            models.Index(fields=["updated"], name="ratings_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} rated {self.movie} {self.score:g}"
+
+
+class FeedbackKind(models.TextChoices):
+    NOT_INTERESTED = "not_interested", "Not interested"
+    WATCHLIST = "watchlist", "Watchlist"
+    SEEN = "seen", "Seen"
+    MORE_LIKE_THIS = "more_like_this", "More like this"
+    LESS_LIKE_THIS = "less_like_this", "Less like this"
+
+
+class Feedback(models.Model):
+    Kind = FeedbackKind
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feedback")
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="feedback")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "feedback"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "movie", "kind"], name="ratings_feedback_unique"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=FeedbackKind.values), name="ratings_feedback_kind_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "kind", "-created"], name="ratings_feedback_user_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_kind_display()} · {self.movie}"
+
+
+class Profile(models.Model):
+    """Optional facts about a person: demographics from MovieLens and onboarding choices."""
+
+    class Gender(models.TextChoices):
+        FEMALE = "F", "Female"
+        MALE = "M", "Male"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    movielens_id = models.PositiveIntegerField(unique=True, null=True, blank=True, verbose_name="MovieLens id")
+    age = models.PositiveSmallIntegerField(null=True, blank=True)
+    gender = models.CharField(max_length=1, choices=Gender.choices, blank=True)
+    occupation = models.CharField(max_length=64, blank=True)
+    zip_code = models.CharField(max_length=16, blank=True)
+    favourite_genres = models.ManyToManyField(Genre, blank=True, related_name="fans")
+    onboarded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(age__isnull=True) | models.Q(age__gte=1, age__lte=120),
+                name="ratings_profile_age_plausible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"

@@ -1,0 +1,89 @@
+"""Writes for ratings and feedback. Views and API classes call these; nothing else writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import Movie
+from ratings.models import SCORES, Feedback, Rating
+
+#: Called after commit with the user id whenever their ratings or feedback
+#: change. The recommender registers its trigger here (see recommender.apps),
+#: so this app does not import the recommender.
+change_listeners: list[Callable[[int], None]] = []
+
+_OPPOSITE = {
+    Feedback.Kind.MORE_LIKE_THIS: Feedback.Kind.LESS_LIKE_THIS,
+    Feedback.Kind.LESS_LIKE_THIS: Feedback.Kind.MORE_LIKE_THIS,
+}
+
+
+def score_validate(score: float | str) -> float:
+    """Return ``score`` as a float on the half-star scale, or raise ``ValidationError`` naming the field."""
+    try:
+        value = float(score)
+    except (TypeError, ValueError):
+        raise ValidationError({"score": f"Score must be a number, got {score!r}."}) from None
+    if value not in SCORES:
+        raise ValidationError({"score": f"Score must be 0.5 to 5 in half steps, got {score!r}."})
+    return value
+
+
+def _changed(user_id: int) -> None:
+    for listener in change_listeners:
+        transaction.on_commit(lambda listener=listener: listener(user_id))
+
+
+@transaction.atomic
+def rating_upsert(*, user: AbstractBaseUser, movie: Movie, score: float | str) -> Rating:
+    value = score_validate(score)
+    rating, _ = Rating.objects.update_or_create(
+        user=user, movie=movie, defaults={"score": value}, create_defaults={"score": value, "created": timezone.now()}
+    )
+    _changed(user.pk)
+    return rating
+
+
+@transaction.atomic
+def rating_delete(*, user: AbstractBaseUser, movie: Movie) -> bool:
+    deleted, _ = Rating.objects.filter(user=user, movie=movie).delete()
+    if deleted:
+        _changed(user.pk)
+    return bool(deleted)
+
+
+@transaction.atomic
+def feedback_add(*, user: AbstractBaseUser, movie: Movie, kind: str) -> Feedback:
+    if kind not in Feedback.Kind.values:
+        raise ValidationError(
+            {"kind": f"Unknown feedback kind {kind!r}; expected one of {', '.join(Feedback.Kind.values)}."}
+        )
+    opposite = _OPPOSITE.get(kind)
+    if opposite:
+        Feedback.objects.filter(user=user, movie=movie, kind=opposite).delete()
+    feedback, _ = Feedback.objects.get_or_create(user=user, movie=movie, kind=kind)
+    _changed(user.pk)
+    return feedback
+
+
+@transaction.atomic
+def feedback_remove(*, user: AbstractBaseUser, movie: Movie, kind: str) -> bool:
+    deleted, _ = Feedback.objects.filter(user=user, movie=movie, kind=kind).delete()
+    if deleted:
+        _changed(user.pk)
+    return bool(deleted)
+
+
+@transaction.atomic
+def user_data_delete(*, user: AbstractBaseUser) -> tuple[int, int]:
+    """Delete every rating and feedback of ``user``; returns (ratings, feedback) deleted."""
+    ratings, _ = Rating.objects.filter(user=user).delete()
+    feedback, _ = Feedback.objects.filter(user=user).delete()
+    if ratings or feedback:
+        _changed(user.pk)
+    return ratings, feedback

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def ml100k_dir() -> Path:
+    """The real MovieLens 100k folder; tests that need it skip with the reason when it is absent."""
+    path = Path(settings.MOVIELENS_DIR) / "ml-100k"
+    if not (path / "u.data").exists():
+        pytest.skip(f"MovieLens 100k not found at {path} (set MOVIELENS_DIR to the folder holding ml-100k/)")
+    return path
