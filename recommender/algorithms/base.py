@@ -1,0 +1,195 @@
+"""The Recommender contract every algorithm follows, and helpers they share.
+
+An algorithm is a ``<Name>Config`` dataclass (hyper-parameters with standard
+names: ``factors``, ``epochs``, ``learning_rate``, ``reg``, ``seed``) plus a
+scorer subclassing :class:`Recommender`:
+
+- ``fit(data)`` learns from an :class:`Interactions`;
+- ``score(history, items=None)`` scores items for a person given their CURRENT
+  ratings (fold-in: a rating made a second ago counts now, with no retraining).
+  Higher is better; NaN means "this model cannot score that item";
+- ``predict(history, items)`` estimates ratings (explicit models only); always finite;
+- ``save(dir)`` / ``load(dir)`` use plain files: ``meta.json`` (name + config)
+  and ``arrays.npz`` or a torch ``state_dict``. Never a pickle of live objects.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar, Self, TypeVar
+
+import numpy as np
+
+from recommender.algorithms.interactions import History, Interactions
+
+META_FILE = "meta.json"
+ARRAYS_FILE = "arrays.npz"
+FORMAT_VERSION = 1
+
+T = TypeVar("T")
+
+_show_progress: contextvars.ContextVar[bool] = contextvars.ContextVar("show_progress", default=False)
+
+
+def set_progress(enabled: bool) -> contextvars.Token[bool]:
+    """Turn progress bars on for long loops (epochs, batches) in the current context."""
+    return _show_progress.set(enabled)
+
+
+def progress(iterable: Iterable[T], *, desc: str, total: int | None = None) -> Iterator[T]:
+    """Wrap ``iterable`` in a tqdm bar when progress is on; a no-op otherwise."""
+    if not _show_progress.get():
+        yield from iterable
+        return
+    from tqdm import tqdm
+
+    yield from tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True)
+
+
+@dataclasses.dataclass
+class Config:
+    """Hyper-parameters common to all algorithms."""
+
+    seed: int = 42
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> Self:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"{cls.__name__} has no parameter(s) {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+
+class NotFittedError(RuntimeError):
+    """score/predict/save was called before fit/load."""
+
+
+class Recommender(ABC):
+    """Base class of every algorithm. Subclasses set ``name`` and ``config_class``."""
+
+    name: ClassVar[str]
+    config_class: ClassVar[type[Config]] = Config
+    #: True when ``predict`` estimates ratings (and RMSE/MAE make sense).
+    explicit: ClassVar[bool] = False
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config if config is not None else self.config_class()
+        self.item_ids: np.ndarray = np.empty(0, dtype=np.int64)
+        self._item_index: dict[int, int] | None = None
+
+    # -- the contract ---------------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def fit(self, data: Interactions) -> Self:
+        """Learn from ``data``; afterwards ``item_ids`` is the item vocabulary scored."""
+
+    @abstractmethod
+    def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
+        """Scores for ``items`` (outside ids; default ``self.item_ids``), higher is better, NaN = cannot score."""
+
+    def predict(self, history: History, items: np.ndarray) -> np.ndarray:
+        """Estimated ratings for ``items``. Only explicit models implement it."""
+        raise NotImplementedError(f"{self.name} ranks items; it does not estimate ratings")
+
+    def save_state(self, directory: Path) -> None:
+        """Write the learned parameters into ``directory`` (meta.json is written by ``save``)."""
+        raise NotImplementedError
+
+    def load_state(self, directory: Path) -> None:
+        """Read back what ``save_state`` wrote."""
+        raise NotImplementedError
+
+    # -- shared behaviour -----------------------------------------------------------------------------------------
+
+    @property
+    def is_fitted(self) -> bool:
+        return len(self.item_ids) > 0
+
+    def recommend(
+        self, history: History, n: int = 10, *, exclude: Iterable[int] = (), items: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """Top ``n`` (item id, score) pairs, leaving out what the person rated and ``exclude``."""
+        candidates = self.item_ids if items is None else np.asarray(items, dtype=np.int64)
+        scores = self.score(history, candidates).astype(np.float64, copy=True)
+        banned = set(map(int, history.item_ids)) | set(map(int, exclude))
+        if banned:
+            scores[np.isin(candidates, np.fromiter(banned, dtype=np.int64, count=len(banned)))] = np.nan
+        return top_n(candidates, scores, n)
+
+    def save(self, directory: Path | str) -> None:
+        self._require_fitted()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        meta = {"algorithm": self.name, "format": FORMAT_VERSION, "config": self.config.to_dict()}
+        (directory / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True))
+        self.save_state(directory)
+
+    @classmethod
+    def load(cls, directory: Path | str) -> Self:
+        directory = Path(directory)
+        meta = json.loads((directory / META_FILE).read_text())
+        if meta.get("algorithm") != cls.name:
+            raise ValueError(f"{directory} holds a {meta.get('algorithm')!r} model, not {cls.name!r}")
+        if meta.get("format") != FORMAT_VERSION:
+            raise ValueError(f"{directory} has format {meta.get('format')}, this code reads {FORMAT_VERSION}")
+        model = cls(cls.config_class.from_dict(meta["config"]))
+        model.load_state(directory)
+        return model
+
+    # -- helpers for subclasses -----------------------------------------------------------------------------------
+
+    def _set_items(self, item_ids: np.ndarray) -> None:
+        self.item_ids = np.asarray(item_ids, dtype=np.int64)
+        self._item_index = None
+
+    def positions(self, items: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Map outside item ids to positions: (positions, known mask). Unknown ids get position 0, mask False."""
+        self._require_fitted()
+        if items is None:
+            return np.arange(len(self.item_ids)), np.ones(len(self.item_ids), dtype=bool)
+        if self._item_index is None:
+            self._item_index = {int(item): position for position, item in enumerate(self.item_ids)}
+        index = self._item_index
+        items = np.asarray(items, dtype=np.int64)
+        found = np.fromiter((index.get(int(i), -1) for i in items), dtype=np.int64, count=len(items))
+        known = found >= 0
+        return np.where(known, found, 0), known
+
+    def history_positions(self, history: History) -> tuple[np.ndarray, np.ndarray]:
+        """The person's rated items that this model knows, as (positions, ratings)."""
+        positions, known = self.positions(history.item_ids)
+        return positions[known], np.asarray(history.ratings, dtype=np.float32)[known]
+
+    def _require_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(f"{self.name} is not fitted; call fit() or load() first")
+
+
+def top_n(items: np.ndarray, scores: np.ndarray, n: int) -> list[tuple[int, float]]:
+    """The ``n`` best (item, score) pairs by score, NaN never included; ties broken by item id."""
+    valid = np.flatnonzero(~np.isnan(scores))
+    if len(valid) == 0 or n <= 0:
+        return []
+    if len(valid) > n:
+        valid = valid[np.argpartition(-scores[valid], n - 1)[:n]]
+    order = np.lexsort((items[valid], -scores[valid]))
+    chosen = valid[order]
+    return [(int(items[i]), float(scores[i])) for i in chosen]
+
+
+def save_arrays(directory: Path, **arrays: np.ndarray) -> None:
+    np.savez(directory / ARRAYS_FILE, **arrays)
+
+
+def load_arrays(directory: Path) -> dict[str, np.ndarray]:
+    with np.load(directory / ARRAYS_FILE, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
