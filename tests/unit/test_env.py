@@ -63,7 +63,12 @@ def test_missing_secret_key_in_production_is_refused(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; settings.DEBUG"],
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "DEBUG": "false", "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "movierec.settings"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DEBUG": "false",
+            "VAR_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "movierec.settings",
+        },
         capture_output=True,
         text=True,
     )

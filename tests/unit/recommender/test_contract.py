@@ -114,7 +114,7 @@ def test_finds_the_planted_taste_groups(fitted, dataset):
 def test_explicit_models_predict_the_planted_ratings(fitted, dataset):
     if not fitted.explicit:
         pytest.skip(f"{fitted.name} ranks items and does not estimate ratings")
-    data, user_group, item_group = dataset
+    data, _, _ = dataset
     errors = []
     for u in range(0, data.n_users, 3):
         full = data.history(u)
