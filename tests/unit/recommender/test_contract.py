@@ -18,6 +18,9 @@ FAST: dict[str, dict] = {
     "classifier": {"epochs": 15},
 }
 
+#: Models that rank every person alike by design (a rating offset at most): the planted-taste checks do not apply.
+NOT_PERSONAL = {"popularity", "baseline"}
+
 
 @pytest.fixture(scope="module")
 def dataset() -> tuple[Interactions, np.ndarray, np.ndarray]:
@@ -107,13 +110,15 @@ def test_finds_the_planted_taste_groups(fitted, dataset):
         picks = [item for item, _ in fitted.recommend(history, n=5)]
         hits.append(np.mean([catalog_group[item] == user_group[u] for item in picks]))
     # Three groups: chance is 1/3; every algorithm that learns anything personal clears 0.6.
-    floor = 0.0 if fitted.name == "popularity" else 0.6
+    floor = 0.0 if fitted.name in NOT_PERSONAL else 0.6
     assert np.mean(hits) >= floor, f"{fitted.name} precision on planted groups {np.mean(hits):.2f}"
 
 
 def test_explicit_models_predict_the_planted_ratings(fitted, dataset):
     if not fitted.explicit:
         pytest.skip(f"{fitted.name} ranks items and does not estimate ratings")
+    if fitted.name in NOT_PERSONAL:
+        pytest.skip(f"{fitted.name} estimates the same taste for everyone; the planted ratings need a personal one")
     data, _, _ = dataset
     errors = []
     for u in range(0, data.n_users, 3):
