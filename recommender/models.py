@@ -1,1 +1,81 @@
+"""Trained model versions and the per-family training state (the durable "changes since last training" counter)."""
+
 from __future__ import annotations
+
+from django.db import models
+
+
+class ModelVersion(models.Model):
+    """One training run of one family: what it learned from, how it scored, and where its files are."""
+
+    class Status(models.TextChoices):
+        TRAINING = "training", "Training"
+        READY = "ready", "Ready"
+        ACTIVE = "active", "Active"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+        RETIRED = "retired", "Retired"
+
+    family = models.CharField(max_length=32)
+    algorithms = models.JSONField(default=list, help_text="Algorithm names trained together, in order.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING)
+    params = models.JSONField(default=dict, blank=True, help_text="Hyper-parameters per algorithm.")
+    n_ratings = models.PositiveIntegerField(default=0)
+    n_users = models.PositiveIntegerField(default=0)
+    n_items = models.PositiveIntegerField(default=0)
+    last_rating_id = models.BigIntegerField(null=True, blank=True, help_text="Newest rating id in the training data.")
+    last_rated_at = models.DateTimeField(null=True, blank=True, help_text="Newest rating time in the training data.")
+    metrics = models.JSONField(default=dict, blank=True, help_text="Holdout metrics per algorithm.")
+    fit_seconds = models.FloatField(null=True, blank=True)
+    eval_seconds = models.FloatField(null=True, blank=True)
+    artifact_path = models.CharField(max_length=500, blank=True, help_text="Relative to MODEL_DIR.")
+    checksum = models.CharField(max_length=64, blank=True, help_text="SHA-256 over the artifact's files.")
+    error = models.TextField(blank=True, help_text="Why the run failed or was rejected.")
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    activated = models.DateTimeField(null=True, blank=True)
+    heartbeat = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["family"], condition=models.Q(status="active"), name="recommender_one_active_per_family"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["training", "ready", "active", "rejected", "failed", "retired"]),
+                name="recommender_modelversion_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["family", "status", "-activated"], name="recommender_family_status")]
+
+    def __str__(self) -> str:
+        return f"{self.family} v{self.pk} ({self.status})"
+
+
+class TrainingState(models.Model):
+    """One row per family: how many changes arrived since its last training, and who trains it now.
+
+    ``pending_changes`` is bumped with F() after every committed rating, so it
+    survives a broker outage; ``queued_at`` says a run is already on its way (the
+    debounce); ``claimed_at``/``claimed_by`` is the claim a worker takes with a
+    conditional UPDATE so two workers never train one family at once.
+    """
+
+    family = models.CharField(max_length=32, unique=True)
+    pending_changes = models.PositiveBigIntegerField(default=0)
+    last_change_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_heartbeat = models.DateTimeField(null=True, blank=True)
+    backoff_until = models.DateTimeField(
+        null=True, blank=True, help_text="After a failed run, automatic retries wait until then."
+    )
+
+    class Meta:
+        ordering = ["family"]
+
+    def __str__(self) -> str:
+        return f"{self.family}: {self.pending_changes} pending"

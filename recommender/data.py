@@ -1,0 +1,102 @@
+"""The one boundary between the ORM and the algorithms: querysets in, Interactions and History out.
+
+Every export reads with a handful of ``values_list`` queries (no model
+instances, no per-row queries) inside one read-only transaction, so ratings,
+movies, genres and tags come from the same moment even while people keep rating.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+
+from catalog.models import Movie, MovieTag
+from ratings.models import Rating
+from recommender.algorithms.interactions import History, Interactions, ItemFeatures
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Interactions plus where they end, so a model version can say what it was trained on."""
+
+    interactions: Interactions
+    last_rating_id: int | None
+
+
+@contextmanager
+def _consistent_read() -> Iterator[None]:
+    # PostgreSQL's default READ COMMITTED gives each query its own snapshot; REPEATABLE READ makes the
+    # ratings and the catalog agree. It can only be set as a transaction's first statement, so inside a
+    # caller's transaction we read in theirs. SQLite's read transaction already keeps one snapshot.
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
+def snapshot_from_db(*, include_unrated_movies: bool = True) -> Snapshot:
+    """Every rating as Interactions (user and movie pks as outside ids) with item features, and the newest rating id.
+
+    ``include_unrated_movies`` keeps the whole catalog in the item vocabulary, so a
+    movie nobody rated yet (one just added in the admin) can still be recommended by content.
+    """
+    with _consistent_read():
+        rows = list(Rating.objects.order_by().values_list("id", "user_id", "movie_id", "score", "created"))
+        if include_unrated_movies:
+            movies = list(Movie.objects.order_by("pk").values_list("pk", "title", "year"))
+        else:
+            movies = list(
+                Movie.objects.filter(ratings__isnull=False).distinct().order_by("pk").values_list("pk", "title", "year")
+            )
+        genres = Movie.genres.through.objects.order_by().values_list("movie_id", "genre__name")
+        tags = MovieTag.objects.order_by().values_list("movie_id", "tag__name", "count")
+        genres_of: dict[int, list[str]] = defaultdict(list)
+        for movie_id, name in genres:
+            genres_of[movie_id].append(name)
+        tags_of: dict[int, dict[str, int]] = defaultdict(dict)
+        for movie_id, name, count in tags:
+            tags_of[movie_id][name] = count
+
+    catalog = np.fromiter((pk for pk, _, _ in movies), dtype=np.int64, count=len(movies))
+    features = ItemFeatures(
+        titles=[title for _, title, _ in movies],
+        genres=[sorted(genres_of.get(pk, ())) for pk, _, _ in movies],
+        years=np.array([np.nan if year is None else year for _, _, year in movies], dtype=np.float64),
+        tags=[tags_of.get(pk, {}) for pk, _, _ in movies],
+    )
+    n = len(rows)
+    interactions = Interactions.from_ids(
+        np.fromiter((row[1] for row in rows), dtype=np.int64, count=n),
+        np.fromiter((row[2] for row in rows), dtype=np.int64, count=n),
+        np.fromiter((row[3] for row in rows), dtype=np.float32, count=n),
+        np.fromiter((row[4].timestamp() for row in rows), dtype=np.float64, count=n),
+        catalog=catalog,
+        item_features=features,
+    )
+    return Snapshot(interactions=interactions, last_rating_id=max((row[0] for row in rows), default=None))
+
+
+def interactions_from_db(*, include_unrated_movies: bool = True) -> Interactions:
+    """Every rating as Interactions with ItemFeatures for the catalog (see ``snapshot_from_db``)."""
+    return snapshot_from_db(include_unrated_movies=include_unrated_movies).interactions
+
+
+def history_for_user(user: AbstractBaseUser) -> History:
+    """The person's current ratings in time order, ``user_id`` set: what every model folds in when serving."""
+    rows = list(
+        Rating.objects.filter(user_id=user.pk).order_by("created", "id").values_list("movie_id", "score", "created")
+    )
+    return History.from_arrays(
+        [movie_id for movie_id, _, _ in rows],
+        [score for _, score, _ in rows],
+        [created.timestamp() for _, _, created in rows],
+        user_id=user.pk,
+    )

@@ -1,0 +1,96 @@
+"""recommender.data: the ORM -> Interactions/History boundary."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from recommender.data import history_for_user, interactions_from_db, snapshot_from_db
+from tests.factories import GenreFactory, MovieFactory, MovieTagFactory, RatingFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def test_export_uses_pks_as_ids_and_keeps_unrated_movies_with_their_features():
+    # given two people, two rated movies and one movie nobody rated yet
+    drama, crime = GenreFactory(name="Drama"), GenreFactory(name="Crime")
+    heat = MovieFactory(title="Heat", year=1995, genres=[crime, drama])
+    fargo = MovieFactory(title="Fargo", year=None, genres=[crime])
+    fresh = MovieFactory(title="Just Added", year=2025)
+    MovieTagFactory(movie=heat, tag__name="heist", count=3)
+    ann, bob = UserFactory(), UserFactory()
+    RatingFactory(user=ann, movie=heat, score=5.0, created=START)
+    RatingFactory(user=bob, movie=fargo, score=3.5, created=START + timedelta(seconds=60))
+
+    # when the catalog and ratings are exported
+    data = interactions_from_db()
+
+    # then ids are primary keys, the unrated movie is in the vocabulary, and features line up with it
+    assert sorted(data.user_ids.tolist()) == sorted([ann.pk, bob.pk])
+    assert data.item_ids.tolist() == sorted([heat.pk, fargo.pk, fresh.pk])
+    position = data.item_index
+    features = data.item_features
+    assert features.titles[position[heat.pk]] == "Heat"
+    assert features.genres[position[heat.pk]] == ["Crime", "Drama"]
+    assert features.tags[position[heat.pk]] == {"heist": 3}
+    assert np.isnan(features.years[position[fargo.pk]])
+    assert features.years[position[fresh.pk]] == 2025
+    ann_history = data.history(data.user_index[ann.pk])
+    assert ann_history.item_ids.tolist() == [heat.pk]
+    assert ann_history.timestamps.tolist() == [START.timestamp()]
+
+
+def test_export_can_leave_unrated_movies_out():
+    rated = RatingFactory().movie
+    MovieFactory()
+
+    data = interactions_from_db(include_unrated_movies=False)
+
+    assert data.item_ids.tolist() == [rated.pk]
+
+
+def test_export_runs_a_fixed_number_of_queries_whatever_the_size():
+    # given a catalog where every movie has genres and tags
+    genre = GenreFactory()
+    for _ in range(15):
+        movie = MovieFactory(genres=[genre])
+        MovieTagFactory(movie=movie)
+        RatingFactory(movie=movie)
+
+    # when exported
+    with CaptureQueriesContext(connection) as queries:
+        snapshot = snapshot_from_db()
+
+    # then a handful of queries did it all (no N+1), and the newest rating id is reported
+    assert len(queries) <= 8
+    assert len(snapshot.interactions) == 15
+    assert snapshot.last_rating_id == max(RatingFactory._meta.model.objects.values_list("id", flat=True))
+
+
+def test_empty_database_exports_empty_interactions():
+    snapshot = snapshot_from_db()
+
+    assert len(snapshot.interactions) == 0 and snapshot.last_rating_id is None
+
+
+def test_history_for_user_is_in_time_order_and_names_the_user():
+    person = UserFactory()
+    later = RatingFactory(user=person, score=2.0, created=START + timedelta(days=1))
+    earlier = RatingFactory(user=person, score=4.5, created=START)
+    RatingFactory()  # someone else's
+
+    history = history_for_user(person)
+
+    assert history.user_id == person.pk
+    assert history.item_ids.tolist() == [earlier.movie_id, later.movie_id]
+    assert history.ratings.tolist() == [4.5, 2.0]
+
+
+def test_history_for_someone_without_ratings_is_empty():
+    assert len(history_for_user(UserFactory())) == 0
