@@ -108,10 +108,12 @@ def _movies_upsert(clean: CleanDataset, *, with_release_dates: bool) -> dict[int
             values += [movie.imdb_id, movie.tmdb_id]
         return tuple(values)
 
+    # Unchanged movies are not written again, so their auto_now ``updated`` keeps meaning "last changed".
+    stored = {values[0]: values for values in Movie.objects.filter(movielens_id__isnull=False).values_list(*fields)}
     rows_upsert(
         model=Movie,
         fields=fields,
-        rows=(row(movie) for movie in clean.movies),
+        rows=(values for movie in clean.movies if stored.get((values := row(movie))[0]) != values),
         unique_fields=["movielens_id"],
         update_fields=fields[1:],
     )

@@ -1,0 +1,64 @@
+"""The importer's PostgreSQL path: COPY into a staging table, then INSERT ... ON CONFLICT."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import Movie, MovieTag
+from ratings.models import Rating
+from tests.movielens_samples import write_csv
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://...)")
+
+
+def _import(variant: str, path) -> str:
+    out = StringIO()
+    call_command("import_movielens", variant, "--path", str(path), "--quiet", stdout=out)
+    return out.getvalue()
+
+
+def test_rows_go_through_a_staging_table_and_on_conflict(tmp_path):
+    with CaptureQueriesContext(connection) as queries:
+        _import("ml-latest-small", write_csv(tmp_path))
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    rating_inserts = [sql for sql in statements if sql.startswith('INSERT INTO "ratings_rating"')]
+    assert len(rating_inserts) == 1
+    assert 'FROM "import_stage_ratings_rating" ON CONFLICT ("user_id", "movie_id") DO UPDATE' in rating_inserts[0]
+    assert Rating.objects.count() == 6
+    assert MovieTag.objects.get(movie__movielens_id=1, tag__name="funny").count == 3
+
+
+def test_two_imports_in_one_transaction_reuse_the_staging_tables(tmp_path):
+    folder = write_csv(tmp_path)
+
+    with transaction.atomic():
+        _import("ml-latest-small", folder)
+        _import("ml-latest-small", folder)
+
+    assert (Movie.objects.count(), Rating.objects.count()) == (4, 6)
+
+
+def test_the_real_ml100k_on_postgresql(ml100k_dir):
+    output = _import("ml-100k", ml100k_dir)
+
+    assert (Rating.objects.count(), get_user_model().objects.count(), Movie.objects.count()) == (100_000, 943, 1_682)
+    assert "Imported ml-100k: 1682 movies, 943 users, 100000 ratings" in output
+    updated = Rating.objects.order_by("pk").values_list("updated", flat=True).first()
+
+    _import("ml-100k", ml100k_dir)
+
+    assert Rating.objects.count() == 100_000
+    assert Rating.objects.order_by("pk").values_list("updated", flat=True).first() == updated, "unchanged rows stay put"
