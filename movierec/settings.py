@@ -27,6 +27,9 @@ try:
     MODEL_DIR = env_path("MODEL_DIR", VAR_DIR / "models")
     MOVIELENS_DIR = env_path("MOVIELENS_DIR", BASE_DIR.parent / "shared" / "datasets")
     RETRAIN_DEBOUNCE_SECONDS = env_int("RETRAIN_DEBOUNCE_SECONDS", 30, minimum=0)
+    RETRAIN_SWEEP_SECONDS = env_int("RETRAIN_SWEEP_SECONDS", 60, minimum=1)
+    TRAINING_STALE_SECONDS = env_int("TRAINING_STALE_SECONDS", 300, minimum=1)
+    RECOMMENDER_FAST = env_bool("RECOMMENDER_FAST", default=False)
     DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
     EMAIL_BACKEND = env_str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="MovieRec <noreply@movierec.local>")
@@ -154,6 +157,17 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Training is heavy and may get hosts of its own (GPU); everything else is quick and stays on "default".
+CELERY_TASK_ROUTES = {"recommender.tasks.family_retrain_task": {"queue": "training"}}
+CELERY_BEAT_SCHEDULE = {
+    "training-sweep": {
+        "task": "recommender.tasks.training_sweep_task",
+        "schedule": float(RETRAIN_SWEEP_SECONDS),
+        # A sweep still waiting when the next one is due is dropped, so a stopped worker does not pile them up.
+        "options": {"expires": float(RETRAIN_SWEEP_SECONDS)},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

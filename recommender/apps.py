@@ -1,6 +1,48 @@
+from __future__ import annotations
+
+import logging
+
 from django.apps import AppConfig
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+logger = logging.getLogger(__name__)
+
+# The handlers import the training services when called: at import time the app registry is not ready.
+
+
+def ratings_changed(user_id: int) -> None:
+    """A person's ratings or feedback changed (called after commit): count it for every family."""
+    from recommender.training import RATING_FAMILIES, training_mark_dirty
+
+    try:
+        training_mark_dirty(families=RATING_FAMILIES)
+    except Exception:
+        # The rating is committed; a failed bookkeeping write must not turn the person's response into an error.
+        logger.exception("Could not count the rating change of user %s for retraining", user_id)
+
+
+def catalog_changed(sender: type, **kwargs: object) -> None:
+    """A movie, its genres or its tags changed: the content family must learn the new catalog."""
+    from recommender.training import CATALOG_FAMILIES, training_mark_dirty
+
+    if kwargs.get("raw"):  # loaddata: fixtures are not edits
+        return
+    transaction.on_commit(lambda: training_mark_dirty(families=CATALOG_FAMILIES))
 
 
 class RecommenderConfig(AppConfig):
     name = "recommender"
     verbose_name = "Recommender"
+
+    def ready(self) -> None:
+        from catalog.models import Movie, MovieTag
+        from ratings.services import change_listeners
+        from recommender import checks  # noqa: F401  (registers the system checks)
+
+        if ratings_changed not in change_listeners:
+            change_listeners.append(ratings_changed)
+        for model in (Movie, MovieTag):
+            post_save.connect(catalog_changed, sender=model, dispatch_uid=f"recommender-{model.__name__}-saved")
+            post_delete.connect(catalog_changed, sender=model, dispatch_uid=f"recommender-{model.__name__}-deleted")
+        m2m_changed.connect(catalog_changed, sender=Movie.genres.through, dispatch_uid="recommender-movie-genres")

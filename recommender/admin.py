@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from recommender.models import ModelVersion, TrainingState
+from recommender.training import family_rollback, training_request, version_activate
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "family", "status", "headline_metrics", "n_ratings", "fit_seconds", "eval_seconds",
+                    "created", "activated"]  # fmt: skip
+    list_filter = ["family", "status"]
+    date_hierarchy = "created"
+    actions = ["retrain_now", "activate", "roll_back"]
+    readonly_fields = [field.name for field in ModelVersion._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # versions come from training runs only
+
+    @admin.display(description="Holdout (NDCG@10 / HR@10 / RMSE)")
+    def headline_metrics(self, version: ModelVersion) -> str:
+        parts = []
+        for algorithm, figures in (version.metrics or {}).items():
+            values = [figures.get(key) for key in ("ndcg@10", "hr@10", "rmse")]
+            parts.append(f"{algorithm} " + " / ".join("–" if value is None else f"{value:.3f}" for value in values))
+        return "; ".join(parts) or "–"
+
+    @admin.action(description="Retrain now (the selected versions' families)")
+    def retrain_now(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        for family in sorted(set(queryset.values_list("family", flat=True))):
+            if training_request(family=family):
+                self.message_user(request, f"Enqueued a {family} retrain.", messages.SUCCESS)
+            else:
+                self.message_user(request, f"Could not enqueue a {family} retrain: is the broker up?", messages.ERROR)
+
+    @admin.action(description="Activate the selected version")
+    def activate(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
+            return
+        version = queryset.get()
+        if version_activate(version=version):
+            self.message_user(request, f"{version} is now serving.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"{version} has no saved artifact and cannot be activated.", messages.ERROR)
+
+    @admin.action(description="Roll back to the previously active version (the selected versions' families)")
+    def roll_back(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        for family in sorted(set(queryset.values_list("family", flat=True))):
+            previous = family_rollback(family=family)
+            if previous:
+                self.message_user(request, f"{family}: {previous} is serving again.", messages.SUCCESS)
+            else:
+                self.message_user(request, f"{family}: no earlier version with files to go back to.", messages.ERROR)
+
+
+@admin.register(TrainingState)
+class TrainingStateAdmin(admin.ModelAdmin):
+    list_display = ["family", "pending_changes", "last_change_at", "queued_at", "claimed_by", "last_heartbeat",
+                    "backoff_until"]  # fmt: skip
+    readonly_fields = [field.name for field in TrainingState._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

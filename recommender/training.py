@@ -1,0 +1,515 @@
+"""Training services: mark work after a change, debounce, claim, fit, evaluate, guard, activate, sweep.
+
+The lifecycle of one family's retrain:
+
+1. ``training_mark_dirty`` (after a rating or catalog change commits) bumps the
+   family's durable ``pending_changes`` counter with F() and, unless a run is
+   already queued, enqueues one with a countdown of RETRAIN_DEBOUNCE_SECONDS.
+2. ``family_train`` waits out the debounce (re-enqueueing itself while changes
+   keep coming, never past MAX_WAIT_FACTOR debounces), claims the family with a
+   conditional UPDATE, snapshots the counter, exports, fits, evaluates on a
+   temporal holdout, saves, and activates only if the guardrail passes.
+3. At the end it subtracts the snapshot; if changes arrived meanwhile it enqueues one follow-up.
+4. ``training_sweep`` (beat, every RETRAIN_SWEEP_SECONDS) re-enqueues what a broker
+   outage dropped and reclaims runs whose worker stopped sending heartbeats.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from recommender import registry
+from recommender.algorithms import build
+from recommender.algorithms.base import Recommender, set_progress
+from recommender.data import snapshot_from_db
+from recommender.evaluation.runner import PROTOCOLS, evaluate_split
+from recommender.evaluation.splitting import temporal_leave_last_out
+from recommender.models import ModelVersion, TrainingState
+
+logger = logging.getLogger(__name__)
+
+Log = Callable[[str], None]
+
+#: Families retrained when ratings or feedback change, and when the catalog changes.
+RATING_FAMILIES: tuple[str, ...] = tuple(registry.FAMILIES)
+CATALOG_FAMILIES: tuple[str, ...] = ("content",)
+
+#: A queued run waits for RETRAIN_DEBOUNCE_SECONDS of quiet, but never longer than this many debounces,
+#: so a site where people rate all the time still retrains.
+MAX_WAIT_FACTOR = 10
+#: Holdout metrics the guardrail compares, and whether higher is better.
+GUARDED_METRICS: dict[str, bool] = {"ndcg@10": True, "hr@10": True, "rmse": False}
+#: A candidate may be this much (relative) worse than the active version on a guarded metric and still activate.
+GUARDRAIL_TOLERANCE = 0.05
+#: With fewer held-out users than this the metrics are mostly noise, so the guardrail does not judge.
+GUARDRAIL_MIN_USERS = 50
+#: After a failed run, automatic (non-forced) runs of the family wait this long.
+FAILURE_BACKOFF = timedelta(minutes=10)
+#: Artifacts kept per family besides the active one (rollback targets); older ones are deleted.
+KEEP_ARTIFACTS = 5
+#: Hyper-parameters that make every algorithm quick, for tests and the first `make demo` (RECOMMENDER_FAST=1).
+FAST_OVERRIDES: dict[str, Any] = {"epochs": 2, "factors": 8, "hidden": 16, "layers": (16, 8), "fold_in_steps": 5}
+#: Holdout figures stored on a version (the harness computes more).
+STORED_METRICS = ("ndcg@10", "hr@10", "rmse", "mae", "coverage", "ranked_users", "test_ratings")
+
+
+# -- pure rules ------------------------------------------------------------------------------------------------------
+
+
+def debounce_remaining(
+    *, now: datetime, last_change_at: datetime | None, queued_at: datetime | None, debounce: float
+) -> float:
+    """Seconds a queued run should still wait: until ``debounce`` seconds after the last change, capped at
+    ``MAX_WAIT_FACTOR * debounce`` after it was queued. 0 means run now."""
+    if last_change_at is None or debounce <= 0:
+        return 0.0
+    due = last_change_at + timedelta(seconds=debounce)
+    if queued_at is not None:
+        due = min(due, queued_at + timedelta(seconds=debounce * MAX_WAIT_FACTOR))
+    return max(0.0, (due - now).total_seconds())
+
+
+@dataclass(frozen=True)
+class Verdict:
+    accept: bool
+    reason: str
+
+
+def guardrail_verdict(
+    *,
+    candidate: Mapping[str, Mapping[str, Any]],
+    active: Mapping[str, Mapping[str, Any]] | None,
+    tolerance: float = GUARDRAIL_TOLERANCE,
+    min_users: int = GUARDRAIL_MIN_USERS,
+) -> Verdict:
+    """Accept ``candidate`` (holdout metrics per algorithm) unless a guarded metric of an algorithm both
+    versions have is worse than the active one's by more than ``tolerance`` (relative)."""
+    if not active:
+        return Verdict(True, "no active version to compare with")
+    worse, compared = [], []
+    for algorithm, figures in candidate.items():
+        previous = active.get(algorithm)
+        if not previous:
+            continue
+        if (figures.get("ranked_users") or 0) < min_users:
+            compared.append(f"{algorithm}: holdout too small to judge")
+            continue
+        for metric, higher_is_better in GUARDED_METRICS.items():
+            new, old = figures.get(metric), previous.get(metric)
+            if new is None or old is None:
+                continue
+            limit = old * (1 - tolerance) if higher_is_better else old * (1 + tolerance)
+            if (new < limit) if higher_is_better else (new > limit):
+                worse.append(f"{algorithm} {metric} {new:.4f} vs active {old:.4f}")
+            else:
+                compared.append(f"{algorithm} {metric} {new:.4f} vs {old:.4f}")
+    if worse:
+        return Verdict(False, f"worse than the active version beyond {tolerance:.0%}: " + "; ".join(worse))
+    return Verdict(True, "; ".join(compared) or "no metric in common with the active version")
+
+
+def algorithm_params(name: str, *, fast: bool) -> dict[str, Any]:
+    """Config overrides for ``name``: none normally; the fast ones its config knows when ``fast``."""
+    if not fast:
+        return {}
+    fields = {field.name for field in dataclasses.fields(build(name).config)}
+    return {key: value for key, value in FAST_OVERRIDES.items() if key in fields}
+
+
+# -- marking work and enqueueing -------------------------------------------------------------------------------------
+
+
+def states_ensure(*, families: Iterable[str] = registry.FAMILIES) -> None:
+    """Create the missing TrainingState rows (idempotent, safe under concurrency)."""
+    TrainingState.objects.bulk_create([TrainingState(family=family) for family in families], ignore_conflicts=True)
+
+
+def training_mark_dirty(*, families: Iterable[str]) -> None:
+    """Count one change for each of ``families`` and make sure a debounced run is on its way.
+
+    Runs after the change committed. The counter is durable, so when the broker is
+    down the change is only logged here and the sweep enqueues the run later.
+    """
+    families = list(families)
+    now = timezone.now()
+    bump = {"pending_changes": F("pending_changes") + 1, "last_change_at": now}
+    if TrainingState.objects.filter(family__in=families).update(**bump) < len(families):
+        states_ensure(families=families)
+        TrainingState.objects.filter(family__in=families).update(**bump)
+    idle = TrainingState.objects.filter(family__in=families, queued_at=None).values_list("family", flat=True)
+    for family in list(idle):
+        training_enqueue(family=family, countdown=settings.RETRAIN_DEBOUNCE_SECONDS)
+
+
+def training_enqueue(*, family: str, countdown: float = 0) -> bool:
+    """Enqueue a run of ``family`` unless one is already queued; True when this call sent one.
+
+    ``queued_at`` is taken with a conditional UPDATE so concurrent callers send one
+    message between them. If sending fails it is released again, for the sweep.
+    """
+    now = timezone.now()
+    if not TrainingState.objects.filter(family=family, queued_at=None).update(queued_at=now):
+        return False
+    if _send(family=family, countdown=countdown, force=False):
+        return True
+    TrainingState.objects.filter(family=family, queued_at=now).update(queued_at=None)
+    return False
+
+
+def training_request(*, family: str) -> bool:
+    """Enqueue a run of ``family`` now that skips the debounce and trains even with nothing pending (admin, CLI)."""
+    if family not in registry.FAMILIES:
+        raise ValueError(f"unknown family {family!r}; known: {', '.join(registry.FAMILIES)}")
+    states_ensure(families=[family])
+    return _send(family=family, countdown=0, force=True)
+
+
+def _send(*, family: str, countdown: float, force: bool) -> bool:
+    from recommender.tasks import family_retrain_task  # the task module imports this one
+
+    try:
+        # No publish retries: a rating's response must not wait on a dead broker; the sweep catches up.
+        family_retrain_task.apply_async(kwargs={"family": family, "force": force}, countdown=countdown, retry=False)
+    except Exception:
+        logger.exception("Could not enqueue a %s retrain; the sweep will enqueue it once the broker is back", family)
+        return False
+    return True
+
+
+# -- one run ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Claim:
+    family: str
+    token: str
+    snapshot: int
+
+
+def _claim(*, family: str) -> _Claim | None:
+    """Take the family's claim with a conditional UPDATE; None when another run holds it."""
+    now = timezone.now()
+    token = f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    claimed = TrainingState.objects.filter(family=family, claimed_at=None).update(
+        claimed_at=now, claimed_by=token, last_heartbeat=now, queued_at=None
+    )
+    if not claimed:
+        return None
+    # Read after claiming and before exporting: every change counted here committed before the export starts.
+    snapshot = TrainingState.objects.values_list("pending_changes", flat=True).get(family=family)
+    return _Claim(family=family, token=token, snapshot=snapshot)
+
+
+def _release(claim: _Claim, *, trained: bool, failed: bool = False) -> int:
+    """Give the claim back; ``trained`` subtracts the snapshot. Returns the changes still pending."""
+    changes: dict[str, Any] = {"claimed_at": None, "claimed_by": "", "last_heartbeat": None}
+    if trained:
+        changes["pending_changes"] = Greatest(F("pending_changes") - claim.snapshot, 0)
+        changes["backoff_until"] = None
+    if failed:
+        changes["backoff_until"] = timezone.now() + FAILURE_BACKOFF
+    if not TrainingState.objects.filter(family=claim.family, claimed_by=claim.token).update(**changes):
+        logger.warning("The %s claim %s was taken over before the run ended", claim.family, claim.token)
+        return 0
+    return TrainingState.objects.values_list("pending_changes", flat=True).get(family=claim.family)
+
+
+def _heartbeat_interval() -> float:
+    return max(0.5, min(30.0, settings.TRAINING_STALE_SECONDS / 6))
+
+
+@contextmanager
+def _heartbeat(claim: _Claim, version: ModelVersion) -> Iterator[None]:
+    """Write heartbeats from a side thread while the main thread fits (algorithms know nothing of Django)."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(_heartbeat_interval()):
+                now = timezone.now()
+                try:
+                    if not TrainingState.objects.filter(family=claim.family, claimed_by=claim.token).update(
+                        last_heartbeat=now
+                    ):
+                        logger.warning("%s run %s lost its claim", claim.family, claim.token)
+                    ModelVersion.objects.filter(pk=version.pk).update(heartbeat=now)
+                except Exception:
+                    logger.exception("Could not write the %s training heartbeat", claim.family)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{claim.family}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def family_train(*, family: str, force: bool = False, log: Log | None = None) -> ModelVersion | None:
+    """One retrain of ``family`` (see the module docstring). Returns the new version, or None when it did not run.
+
+    Without ``force`` it honours the debounce, a failure back-off and an empty counter
+    (a duplicate delivery is then a no-op); with it, it trains whenever the claim is free.
+    """
+    if family not in registry.FAMILIES:
+        raise ValueError(f"unknown family {family!r}; known: {', '.join(registry.FAMILIES)}")
+    say = log or (lambda message: logger.info("%s", message))
+    states_ensure(families=[family])
+    now = timezone.now()
+    state = TrainingState.objects.get(family=family)
+    if not force:
+        wait = debounce_remaining(
+            now=now,
+            last_change_at=state.last_change_at,
+            queued_at=state.queued_at,
+            debounce=settings.RETRAIN_DEBOUNCE_SECONDS,
+        )
+        if wait > 0.5:
+            # Changes are still coming: run later, keeping queued_at so no second run gets queued meanwhile.
+            if not _send(family=family, countdown=wait, force=False):
+                TrainingState.objects.filter(family=family).update(queued_at=None)
+            return None
+        if state.backoff_until and state.backoff_until > now:
+            TrainingState.objects.filter(family=family).update(queued_at=None)
+            say(f"{family}: last run failed, automatic retries wait until {state.backoff_until:%H:%M:%S}")
+            return None
+
+    claim = _claim(family=family)
+    if claim is None:
+        # A run is in progress; it enqueues the follow-up itself when it ends. Only clear queued_at while that
+        # run still holds the claim: if it released the claim just now, take it instead.
+        if TrainingState.objects.filter(family=family, claimed_at__isnull=False).update(queued_at=None):
+            say(f"{family}: already training elsewhere; it will queue the follow-up")
+            return None
+        claim = _claim(family=family)
+        if claim is None:
+            return None
+    has_active = ModelVersion.objects.filter(family=family, status=ModelVersion.Status.ACTIVE).exists()
+    if not force and claim.snapshot == 0 and has_active:
+        _release(claim, trained=False)
+        say(f"{family}: nothing changed since the last training")
+        return None
+    version = _version_train(claim, say=say)
+    failed = version.status == ModelVersion.Status.FAILED
+    pending = _release(claim, trained=not failed, failed=failed)
+    if pending and not failed:
+        training_enqueue(family=family, countdown=settings.RETRAIN_DEBOUNCE_SECONDS)
+    return version
+
+
+def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
+    """Fit, evaluate, save and (guardrail permitting) activate one version under ``claim``."""
+    family = claim.family
+    names = registry.FAMILIES[family]
+    fast = settings.RECOMMENDER_FAST
+    version = ModelVersion.objects.create(
+        family=family,
+        algorithms=names,
+        status=ModelVersion.Status.TRAINING,
+        started=timezone.now(),
+        heartbeat=timezone.now(),
+    )
+    try:
+        with _heartbeat(claim, version):
+            snapshot = snapshot_from_db()
+            data = snapshot.interactions
+            version.n_ratings, version.n_users, version.n_items = len(data), data.n_users, data.n_items
+            version.last_rating_id = snapshot.last_rating_id
+            if len(data):
+                version.last_rated_at = datetime.fromtimestamp(float(data.timestamps.max()), tz=UTC)
+            say(f"{family} v{version.pk}: {len(data)} ratings, {data.n_users} people, {data.n_items} movies")
+            params = {name: algorithm_params(name, fast=fast) for name in names}
+
+            started = time.perf_counter()
+            split = temporal_leave_last_out(data)
+            metrics = {}
+            for name in names:
+                holdout_model = build(name, **params[name]).fit(split.train)
+                result = evaluate_split(holdout_model, split, PROTOCOLS["temporal"])
+                metrics[name] = {key: result.get(key) for key in STORED_METRICS}
+                say(f"{family} v{version.pk}: {name} holdout " + _figures(metrics[name]))
+            version.eval_seconds = time.perf_counter() - started
+
+            # Refit on everything: the newest ratings are the reason this run exists.
+            started = time.perf_counter()
+            models: dict[str, Recommender] = {}
+            for name in names:
+                models[name] = build(name, **params[name]).fit(data)
+                say(f"{family} v{version.pk}: fitted {name}")
+            version.fit_seconds = time.perf_counter() - started
+            version.params = {name: models[name].config.to_dict() for name in names}
+            version.metrics = metrics
+            version.save()
+            registry.artifact_save(version=version, models=models)
+    except Exception as error:
+        version.status = ModelVersion.Status.FAILED
+        version.error = "".join(traceback.format_exception(error))[-4000:]
+        version.finished = timezone.now()
+        version.save()
+        logger.exception("Training %s v%s failed; the active version keeps serving", family, version.pk)
+        say(f"{family} v{version.pk}: FAILED: {error}")
+        return version
+
+    version.status = ModelVersion.Status.READY
+    version.finished = timezone.now()
+    version.save(update_fields=["status", "finished"])
+    active = ModelVersion.objects.filter(family=family, status=ModelVersion.Status.ACTIVE).first()
+    verdict = guardrail_verdict(candidate=version.metrics, active=active.metrics if active else None)
+    if verdict.accept and version_activate(version=version, claim_token=claim.token):
+        say(f"{family} v{version.pk}: activated ({verdict.reason})")
+    else:
+        reason = verdict.reason if not verdict.accept else "the claim was taken over during training"
+        ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.REJECTED, error=reason)
+        version.refresh_from_db()
+        say(f"{family} v{version.pk}: rejected: {reason}")
+    artifacts_prune(family=family)
+    return version
+
+
+def _figures(metrics: Mapping[str, Any]) -> str:
+    return ", ".join(f"{key} {value:.4f}" for key, value in metrics.items() if isinstance(value, float)) or "-"
+
+
+# -- activation and rollback -----------------------------------------------------------------------------------------
+
+
+def version_activate(*, version: ModelVersion, claim_token: str | None = None) -> bool:
+    """Make ``version`` its family's active version, retiring the current one; False if it cannot be.
+
+    The family's TrainingState row is locked first so two activations of one family
+    serialize (the partial unique constraint would otherwise fail one of them). With
+    ``claim_token`` the activation only happens while that run still holds the claim.
+    """
+    with transaction.atomic():
+        state = TrainingState.objects.select_for_update().filter(family=version.family).first()
+        if claim_token is not None and (state is None or state.claimed_by != claim_token):
+            return False
+        current = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        if current.status == ModelVersion.Status.ACTIVE:
+            return True
+        if not current.artifact_path or current.status in (ModelVersion.Status.TRAINING, ModelVersion.Status.FAILED):
+            return False
+        ModelVersion.objects.filter(family=version.family, status=ModelVersion.Status.ACTIVE).update(
+            status=ModelVersion.Status.RETIRED
+        )
+        ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.ACTIVE, activated=timezone.now())
+    version.refresh_from_db()
+    return True
+
+
+def family_rollback(*, family: str) -> ModelVersion | None:
+    """Re-activate the version that was active before the current one; None when there is none with files."""
+    states_ensure(families=[family])
+    current = ModelVersion.objects.filter(family=family, status=ModelVersion.Status.ACTIVE).first()
+    previous = (
+        ModelVersion.objects.filter(family=family, status=ModelVersion.Status.RETIRED, activated__isnull=False)
+        .exclude(artifact_path="")
+        .exclude(pk=getattr(current, "pk", None))
+        .order_by("-activated")
+        .first()
+    )
+    if previous is None or not version_activate(version=previous):
+        return None
+    return previous
+
+
+def artifacts_prune(*, family: str, keep: int = KEEP_ARTIFACTS) -> int:
+    """Delete the files of all but the newest ``keep`` inactive versions of ``family``; returns how many."""
+    stale = list(
+        ModelVersion.objects.filter(family=family)
+        .exclude(status__in=[ModelVersion.Status.ACTIVE, ModelVersion.Status.TRAINING])
+        .exclude(artifact_path="")
+        .order_by("-created", "-id")[keep:]
+    )
+    for version in stale:
+        registry.artifact_delete(version)
+    ModelVersion.objects.filter(pk__in=[version.pk for version in stale]).update(artifact_path="")
+    return len(stale)
+
+
+# -- the sweep -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    enqueued: list[str]
+    reclaimed: list[str]
+
+
+def training_sweep() -> SweepReport:
+    """Catch up on what the trigger could not do.
+
+    1. Reclaim: a claim whose heartbeat is older than TRAINING_STALE_SECONDS belongs
+       to a dead worker; it is released (conditionally on still being stale), its
+       version marked failed, and a forced run enqueued at once.
+    2. Lost messages: a ``queued_at`` older than the longest debounce plus the stale
+       timeout never reached a worker (a broker restart); it is cleared.
+    3. Pending changes with no run queued or claimed, outside a failure back-off: enqueued now.
+    """
+    states_ensure()
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.TRAINING_STALE_SECONDS)
+    reclaimed = []
+    for state in TrainingState.objects.filter(claimed_at__isnull=False, last_heartbeat__lt=stale):
+        released = TrainingState.objects.filter(
+            pk=state.pk, claimed_by=state.claimed_by, last_heartbeat__lt=stale
+        ).update(claimed_at=None, claimed_by="", last_heartbeat=None, queued_at=None)
+        if not released:
+            continue
+        ModelVersion.objects.filter(family=state.family, status=ModelVersion.Status.TRAINING).filter(
+            Q(heartbeat__lt=stale) | Q(heartbeat__isnull=True)
+        ).update(
+            status=ModelVersion.Status.FAILED,
+            finished=now,
+            error=f"The worker stopped sending heartbeats (last {state.last_heartbeat:%Y-%m-%d %H:%M:%S} UTC); "
+            "the run was reclaimed and retried.",
+        )
+        logger.error("Reclaimed the %s training claim of %s (no heartbeat since %s)", state.family, state.claimed_by,
+                     state.last_heartbeat)  # fmt: skip
+        if training_request(family=state.family):
+            reclaimed.append(state.family)
+
+    lost = now - timedelta(
+        seconds=settings.RETRAIN_DEBOUNCE_SECONDS * MAX_WAIT_FACTOR + settings.TRAINING_STALE_SECONDS
+    )
+    TrainingState.objects.filter(queued_at__lt=lost, claimed_at=None).update(queued_at=None)
+
+    enqueued = []
+    waiting = TrainingState.objects.filter(pending_changes__gt=0, queued_at=None, claimed_at=None).filter(
+        Q(backoff_until__isnull=True) | Q(backoff_until__lte=now)
+    )
+    for family in waiting.values_list("family", flat=True):
+        if family in registry.FAMILIES and training_enqueue(family=family, countdown=0):
+            enqueued.append(family)
+    if enqueued or reclaimed:
+        logger.info("Training sweep: enqueued %s, reclaimed %s", enqueued or "-", reclaimed or "-")
+    return SweepReport(enqueued=enqueued, reclaimed=reclaimed)
+
+
+def families_train_sync(*, families: Iterable[str], log: Log) -> list[ModelVersion]:
+    """Train ``families`` in this process, one after the other, with progress bars (``manage.py train --sync``)."""
+    token = set_progress(True)
+    try:
+        return [version for family in families if (version := family_train(family=family, force=True, log=log))]
+    finally:
+        token.var.reset(token)

@@ -1,0 +1,352 @@
+"""recommender.training: debounce arithmetic, guardrail, claim, counter bookkeeping, sweep, activation.
+
+These run on SQLite with the broker replaced by a list of sent messages; tests/integration
+drives the same code through Redis, PostgreSQL and a real worker.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from recommender import registry, training
+from recommender.models import ModelVersion, TrainingState
+from tests.factories import MovieFactory, RatingFactory, UserFactory
+
+T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+
+
+# -- debounce ----------------------------------------------------------------------------------------------------------
+
+
+def seconds_later(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def test_debounce_waits_until_the_burst_has_been_quiet_for_the_debounce():
+    remaining = training.debounce_remaining(
+        now=seconds_later(20), last_change_at=seconds_later(15), queued_at=T0, debounce=30
+    )
+
+    assert remaining == pytest.approx(25)
+
+
+def test_debounce_is_over_once_the_last_change_is_old_enough():
+    assert (
+        training.debounce_remaining(now=seconds_later(46), last_change_at=seconds_later(15), queued_at=T0, debounce=30)
+        == 0
+    )
+
+
+def test_debounce_never_waits_past_the_cap_however_long_the_burst():
+    # given ratings arriving every few seconds for much longer than the cap
+    remaining = training.debounce_remaining(
+        now=seconds_later(299), last_change_at=seconds_later(298), queued_at=T0, debounce=30
+    )
+
+    # then the run is due at queued_at + MAX_WAIT_FACTOR debounces
+    assert remaining == pytest.approx(30 * training.MAX_WAIT_FACTOR - 299)
+
+
+@pytest.mark.parametrize(("last_change_at", "debounce"), [(None, 30), (T0, 0)])
+def test_no_change_recorded_or_no_debounce_means_run_now(last_change_at, debounce):
+    assert training.debounce_remaining(now=T0, last_change_at=last_change_at, queued_at=T0, debounce=debounce) == 0
+
+
+# -- guardrail ---------------------------------------------------------------------------------------------------------
+
+
+def figures(ndcg: float, *, users: int = 500, rmse: float | None = None) -> dict:
+    return {"ndcg@10": ndcg, "hr@10": ndcg * 2, "rmse": rmse, "ranked_users": users}
+
+
+def test_guardrail_accepts_the_first_version():
+    assert training.guardrail_verdict(candidate={"svd": figures(0.01)}, active=None).accept
+
+
+def test_guardrail_rejects_a_clearly_worse_candidate_and_names_the_figures():
+    verdict = training.guardrail_verdict(candidate={"svd": figures(0.08)}, active={"svd": figures(0.10)})
+
+    assert not verdict.accept
+    assert "svd ndcg@10 0.0800 vs active 0.1000" in verdict.reason
+
+
+def test_guardrail_tolerates_noise_within_the_tolerance():
+    verdict = training.guardrail_verdict(
+        candidate={"svd": figures(0.097)}, active={"svd": figures(0.10)}, tolerance=0.05
+    )
+
+    assert verdict.accept
+
+
+def test_guardrail_knows_lower_rmse_is_better():
+    worse = training.guardrail_verdict(
+        candidate={"svd": figures(0.1, rmse=1.05)}, active={"svd": figures(0.1, rmse=0.90)}
+    )
+    better = training.guardrail_verdict(
+        candidate={"svd": figures(0.1, rmse=0.85)}, active={"svd": figures(0.1, rmse=0.90)}
+    )
+
+    assert not worse.accept and "rmse" in worse.reason
+    assert better.accept
+
+
+def test_guardrail_does_not_judge_on_a_tiny_holdout():
+    verdict = training.guardrail_verdict(
+        candidate={"svd": figures(0.0, users=10)}, active={"svd": figures(0.5)}, min_users=50
+    )
+
+    assert verdict.accept and "too small" in verdict.reason
+
+
+def test_fast_params_only_name_fields_the_algorithm_has():
+    assert training.algorithm_params("popularity", fast=True) == {}
+    assert training.algorithm_params("popularity", fast=False) == {}
+
+
+# -- the database side -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[dict]:
+    """Messages the services would have published, instead of a broker."""
+    messages: list[dict] = []
+
+    def send(*, family: str, countdown: float, force: bool) -> bool:
+        messages.append({"family": family, "countdown": countdown, "force": force})
+        return True
+
+    monkeypatch.setattr(training, "_send", send)
+    return messages
+
+
+@pytest.fixture
+def popularity_only(monkeypatch, settings, tmp_path):
+    """Every family trains popularity alone (quick, and independent of which algorithms exist yet)."""
+    settings.MODEL_DIR = tmp_path
+    for family in registry.FAMILIES:
+        monkeypatch.setitem(registry.FAMILIES, family, ["popularity"])
+    registry.cache_clear()
+
+
+def state(family: str = "collaborative") -> TrainingState:
+    return TrainingState.objects.get(family=family)
+
+
+def some_ratings(count: int = 6) -> None:
+    movies = MovieFactory.create_batch(3)
+    for number in range(count):
+        RatingFactory(user=UserFactory(), movie=movies[number % 3], score=4.0)
+
+
+@pytest.mark.django_db
+def test_a_burst_of_changes_counts_every_one_and_sends_one_message_per_family(sent, settings):
+    settings.RETRAIN_DEBOUNCE_SECONDS = 30
+
+    for _ in range(500):
+        training.training_mark_dirty(families=training.RATING_FAMILIES)
+
+    assert sorted(message["family"] for message in sent) == sorted(training.RATING_FAMILIES)
+    assert {message["countdown"] for message in sent} == {30}
+    assert all(row.pending_changes == 500 for row in TrainingState.objects.all())
+
+
+@pytest.mark.django_db
+def test_a_failed_send_keeps_the_counter_and_frees_the_queue_slot_for_the_sweep(monkeypatch):
+    monkeypatch.setattr(training, "_send", lambda **kwargs: False)
+
+    training.training_mark_dirty(families=["collaborative"])
+
+    assert state().pending_changes == 1 and state().queued_at is None
+
+
+@pytest.mark.django_db
+def test_only_one_claim_at_a_time():
+    training.states_ensure()
+
+    first = training._claim(family="collaborative")
+    second = training._claim(family="collaborative")
+
+    assert first is not None and second is None
+    training._release(first, trained=False)
+    assert training._claim(family="collaborative") is not None
+
+
+@pytest.mark.django_db
+def test_release_subtracts_only_the_snapshot_taken_at_the_start(sent):
+    # given three changes counted before the run claimed, and two more during it
+    for _ in range(3):
+        training.training_mark_dirty(families=["collaborative"])
+    claim = training._claim(family="collaborative")
+    for _ in range(2):
+        training.training_mark_dirty(families=["collaborative"])
+
+    # when the run releases its claim
+    pending = training._release(claim, trained=True)
+
+    # then the two late ones are still pending
+    assert claim.snapshot == 3 and pending == 2 == state().pending_changes
+
+
+@pytest.mark.django_db
+def test_a_run_trains_saves_and_activates_the_first_version(popularity_only, sent):
+    some_ratings()
+    training.training_mark_dirty(families=["collaborative"])
+
+    version = training.family_train(family="collaborative", force=True)
+
+    assert version.status == ModelVersion.Status.ACTIVE
+    assert version.n_ratings == 6 and version.metrics["popularity"]["ranked_users"] >= 1
+    assert version.fit_seconds is not None and version.eval_seconds is not None
+    assert registry.active_models("collaborative").keys() == {"popularity"}
+    assert state().pending_changes == 0 and state().claimed_at is None
+
+
+@pytest.mark.django_db
+def test_a_duplicate_delivery_with_nothing_pending_does_nothing(popularity_only, sent, settings):
+    settings.RETRAIN_DEBOUNCE_SECONDS = 0
+    some_ratings()
+    training.family_train(family="collaborative", force=True)
+
+    assert training.family_train(family="collaborative") is None
+    assert ModelVersion.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_queued_run_re_enqueues_itself_while_changes_keep_coming(popularity_only, sent, settings):
+    settings.RETRAIN_DEBOUNCE_SECONDS = 30
+    training.training_mark_dirty(families=["collaborative"])
+    sent.clear()
+
+    assert training.family_train(family="collaborative") is None
+
+    assert sent == [{"family": "collaborative", "countdown": pytest.approx(30, abs=1), "force": False}]
+    assert ModelVersion.objects.count() == 0 and state().queued_at is not None
+
+
+@pytest.mark.django_db
+def test_changes_during_a_run_queue_exactly_one_follow_up(popularity_only, sent, settings, monkeypatch):
+    settings.RETRAIN_DEBOUNCE_SECONDS = 0
+    some_ratings()
+    training.training_mark_dirty(families=["collaborative"])
+    sent.clear()
+    export = training.snapshot_from_db
+
+    def export_while_people_rate():
+        snapshot = export()
+        for _ in range(3):  # ratings committed while the run fits
+            training.training_mark_dirty(families=["collaborative"])
+        return snapshot
+
+    monkeypatch.setattr(training, "snapshot_from_db", export_while_people_rate)
+
+    training.family_train(family="collaborative")
+
+    assert [message["family"] for message in sent] == ["collaborative"]
+    assert state().pending_changes == 3 and state().queued_at is not None
+
+
+@pytest.mark.django_db
+def test_a_failed_run_keeps_the_previous_version_and_records_why(popularity_only, sent, monkeypatch):
+    some_ratings()
+    good = training.family_train(family="collaborative", force=True)
+    training.training_mark_dirty(families=["collaborative"])
+    monkeypatch.setitem(registry.FAMILIES, "collaborative", ["popularity", "no_such_algorithm"])
+
+    broken = training.family_train(family="collaborative", force=True)
+
+    assert broken.status == ModelVersion.Status.FAILED and "no_such_algorithm" in broken.error
+    good.refresh_from_db()
+    assert good.status == ModelVersion.Status.ACTIVE
+    assert state().pending_changes == 1 and state().backoff_until > timezone.now()
+
+
+@pytest.mark.django_db
+def test_a_candidate_failing_the_guardrail_is_rejected_with_the_figures(popularity_only, sent, monkeypatch):
+    some_ratings()
+    good = training.family_train(family="collaborative", force=True)
+    monkeypatch.setattr(
+        training, "guardrail_verdict", lambda **kwargs: training.Verdict(False, "ndcg@10 0.01 vs active 0.20")
+    )
+
+    rejected = training.family_train(family="collaborative", force=True)
+
+    assert rejected.status == ModelVersion.Status.REJECTED and "0.01 vs active 0.20" in rejected.error
+    good.refresh_from_db()
+    assert good.status == ModelVersion.Status.ACTIVE
+
+
+@pytest.mark.django_db
+def test_rollback_reactivates_the_previous_version(popularity_only, sent):
+    some_ratings()
+    first = training.family_train(family="collaborative", force=True)
+    second = training.family_train(family="collaborative", force=True)
+
+    restored = training.family_rollback(family="collaborative")
+
+    assert restored == first
+    first.refresh_from_db(), second.refresh_from_db()
+    assert first.status == ModelVersion.Status.ACTIVE and second.status == ModelVersion.Status.RETIRED
+
+
+@pytest.mark.django_db
+def test_sweep_enqueues_pending_families_that_have_no_run_queued(sent):
+    training.states_ensure()
+    TrainingState.objects.filter(family="ncf").update(pending_changes=4)
+    TrainingState.objects.filter(family="sequence").update(pending_changes=2, queued_at=timezone.now())
+    TrainingState.objects.filter(family="content").update(
+        pending_changes=1, backoff_until=timezone.now() + timedelta(minutes=5)
+    )
+
+    report = training.training_sweep()
+
+    assert report.enqueued == ["ncf"] and [message["family"] for message in sent] == ["ncf"]
+
+
+@pytest.mark.django_db
+def test_sweep_reclaims_a_run_whose_worker_stopped_sending_heartbeats(sent, settings):
+    # given a claim whose last heartbeat is older than the stale timeout, and its half-done version
+    settings.TRAINING_STALE_SECONDS = 60
+    training.states_ensure()
+    long_ago = timezone.now() - timedelta(minutes=5)
+    TrainingState.objects.filter(family="content").update(
+        claimed_at=long_ago, claimed_by="dead-worker", last_heartbeat=long_ago, pending_changes=3
+    )
+    orphan = ModelVersion.objects.create(family="content", algorithms=["content"], heartbeat=long_ago)
+    TrainingState.objects.filter(family="ncf").update(
+        claimed_at=long_ago, claimed_by="live-worker", last_heartbeat=timezone.now()
+    )
+
+    # when the sweep runs
+    report = training.training_sweep()
+
+    # then only the dead one is reclaimed and retried at once, and its version says why it failed
+    assert report.reclaimed == ["content"]
+    assert {"family": "content", "countdown": 0, "force": True} in sent
+    assert state("content").claimed_at is None and state("ncf").claimed_by == "live-worker"
+    orphan.refresh_from_db()
+    assert orphan.status == ModelVersion.Status.FAILED and "heartbeat" in orphan.error
+
+
+@pytest.mark.django_db
+def test_a_rating_through_the_service_counts_for_every_family(sent, django_capture_on_commit_callbacks):
+    from ratings.services import rating_upsert
+
+    person, movie = UserFactory(), MovieFactory()  # their on-commit callbacks never run in this test transaction
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rating_upsert(user=person, movie=movie, score=4)
+
+    assert {row.family: row.pending_changes for row in TrainingState.objects.all()} == dict.fromkeys(
+        training.RATING_FAMILIES, 1
+    )
+
+
+@pytest.mark.django_db
+def test_a_catalog_edit_marks_only_the_content_family(sent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        MovieFactory(title="Brand New")
+
+    assert list(TrainingState.objects.filter(pending_changes__gt=0).values_list("family", flat=True)) == ["content"]
