@@ -24,6 +24,7 @@ ALGORITHMS: dict[str, tuple[str, dict[str, Any]]] = {
     "sequence": ("recommender.algorithms.sequence:SequenceGRU", {}),
     "classifier": ("recommender.algorithms.classifier:RatingClassifier", {}),
     "hybrid": ("recommender.algorithms.hybrid:Hybrid", {}),
+    "hybrid_ranking": ("recommender.algorithms.hybrid:Hybrid", {"objective": "ranking"}),
 }
 
 

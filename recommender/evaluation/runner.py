@@ -1,0 +1,263 @@
+"""Fit algorithms on splits and measure them: the harness behind ``manage.py evaluate`` and ``make bench``.
+
+Results are plain dicts (JSON-ready): one per algorithm, the mean over splits of every metric plus the
+per-split figures. A metric that does not apply (RMSE of a model that only ranks) is None.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from recommender.algorithms import ALGORITHMS, algorithm_class, build
+from recommender.algorithms.base import Recommender, progress
+from recommender.algorithms.interactions import Interactions
+from recommender.evaluation import metrics
+from recommender.evaluation.splitting import (
+    Pairs,
+    Split,
+    kfold,
+    leave_one_out_sampled,
+    predefined_folds,
+    temporal_leave_last_out,
+)
+
+#: Length of the recommendation lists the ranking metrics look at.
+K = 10
+
+
+@dataclass(frozen=True)
+class Protocol:
+    name: str
+    description: str
+    #: A held-out rating at least this high counts as a hit for the ranking metrics; None: every one does.
+    min_relevant: float | None
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    protocol.name: protocol
+    for protocol in (
+        Protocol(
+            "folds",
+            "the data set's own five folds (ml-100k u1..u5 base/test); ranking metrics rank every movie the user "
+            "did not rate in training, and the user's test movies rated 4 or more are the relevant ones",
+            4.0,
+        ),
+        Protocol(
+            "kfold",
+            "a seeded random 5-fold split of the ratings; ranking metrics as for folds (test ratings >= 4 relevant)",
+            4.0,
+        ),
+        Protocol(
+            "temporal",
+            "temporal leave-last-out: each user's latest rating (ties: largest movie id) is the test, every movie "
+            "the user did not rate in training is ranked, the held-out movie is the one relevant item",
+            None,
+        ),
+        Protocol(
+            "sampled",
+            "leave-one-out with 99 sampled negatives (the NCF protocol): each user's latest rating is ranked "
+            "against 99 movies the user never rated",
+            None,
+        ),
+    )
+}
+
+
+def make_splits(
+    protocol: str, data: Interactions, *, folds: Sequence[tuple[Pairs, Pairs]] | None = None, seed: int = 42
+) -> list[Split]:
+    """The splits of ``protocol``; "folds" needs the data set's own ``folds`` (see ``recommender.movielens``)."""
+    if protocol == "folds":
+        if folds is None:
+            raise ValueError("the folds protocol needs the data set's predefined folds")
+        return predefined_folds(data, folds)
+    if protocol == "kfold":
+        return kfold(data, 5, seed=seed)
+    if protocol == "temporal":
+        return [temporal_leave_last_out(data)]
+    if protocol == "sampled":
+        return [leave_one_out_sampled(data, 99, seed=seed)]
+    raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
+
+
+def available_algorithms() -> tuple[list[str], dict[str, str]]:
+    """Registered names whose code can be imported here, and for the others why not (a module not written yet)."""
+    available, missing = [], {}
+    for name in ALGORITHMS:
+        try:
+            algorithm_class(name)
+        except (ImportError, AttributeError) as error:
+            missing[name] = str(error)
+        else:
+            available.append(name)
+    return available, missing
+
+
+def evaluate(
+    algorithms: Sequence[str],
+    splits: Sequence[Split],
+    protocol: Protocol,
+    *,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Every algorithm on every split: {name: mean metrics over the splits, with "splits" holding each one}."""
+    results = {}
+    for name in algorithms:
+        results[name] = evaluate_algorithm(name, splits, protocol, overrides=(overrides or {}).get(name, {}))
+        if log is not None:
+            log(summary_line(name, results[name]))
+    return results
+
+
+def evaluate_algorithm(
+    name: str, splits: Sequence[Split], protocol: Protocol, *, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Fit a fresh ``name`` on each split's training part and measure it on the test part."""
+    per_split = []
+    for split in splits:
+        model = build(name, **(overrides or {}))
+        started = time.perf_counter()
+        model.fit(split.train)
+        fit_seconds = time.perf_counter() - started
+        per_split.append({"split": split.name, "fit_seconds": fit_seconds, **evaluate_split(model, split, protocol)})
+    return {**_mean_over_splits(per_split), "splits": per_split}
+
+
+def evaluate_split(model: Recommender, split: Split, protocol: Protocol) -> dict[str, Any]:
+    """Metrics of a fitted ``model`` on ``split``.
+
+    1. For each user with held-out ratings, the History is their training ratings (with their user id).
+    2. Explicit models predict the held-out ratings: RMSE and MAE over all of them.
+    3. The candidates are every movie the user did not rate in training (or the sampled ones); they are
+       ranked by score, NaN (cannot score) left out, ties by item id as ``Recommender.recommend`` breaks them.
+    4. Ranking metrics compare that list with the relevant held-out movies, per user, then average; the
+       top-K lists also give catalog coverage, novelty and genre diversity.
+    ``predict_seconds`` is the time spent inside ``predict`` and ``score``.
+    """
+    train, test = split.train, split.test
+    histories = train.histories()
+    rated_in_training = train.matrix.tolil().rows
+    same_items = np.array_equal(model.item_ids, train.item_ids)
+    shares = popularity_shares(train)
+    genres = _genres_by_item(train)
+    test_rows = np.argsort(test.users, kind="stable")
+    bounds = np.searchsorted(test.users[test_rows], np.arange(test.n_users + 1))
+
+    errors: list[np.ndarray] = []
+    per_user: dict[str, list[float]] = {key: [] for key in _RANKING_KEYS}
+    top_lists: list[np.ndarray] = []
+    inference = 0.0
+    users = np.flatnonzero(np.diff(bounds))
+    for user in progress(users, desc=f"{model.name} · {split.name}", total=len(users)):
+        rows = test_rows[bounds[user] : bounds[user + 1]]
+        history = histories[user]
+        items = test.item_ids[test.items[rows]]
+        if model.explicit:
+            started = time.perf_counter()
+            predicted = model.predict(history, items)
+            inference += time.perf_counter() - started
+            errors.append(predicted - test.ratings[rows])
+
+        relevant = items if protocol.min_relevant is None else items[test.ratings[rows] >= protocol.min_relevant]
+        if len(relevant) == 0:
+            continue
+        started = time.perf_counter()
+        if split.candidates is not None:
+            candidates = train.item_ids[np.concatenate([split.candidates[row] for row in rows])]
+            scores = model.score(history, candidates)
+        else:
+            unrated = np.ones(train.n_items, dtype=bool)
+            unrated[rated_in_training[user]] = False
+            candidates = train.item_ids[unrated]
+            # Scoring the model's whole vocabulary skips an id lookup per candidate; the result is the same.
+            scores = (model.score(history) if same_items else model.score(history, train.item_ids))[unrated]
+        inference += time.perf_counter() - started
+        ranked = ranking(candidates, scores)
+        top_lists.append(ranked[:K])
+        for key, value in _ranking_metrics(ranked, relevant, genres).items():
+            per_user[key].append(value)
+
+    result: dict[str, Any] = {"rmse": None, "mae": None}
+    if errors:
+        all_errors = np.concatenate(errors)
+        result["rmse"] = metrics.rmse(all_errors, np.zeros_like(all_errors))
+        result["mae"] = metrics.mae(all_errors, np.zeros_like(all_errors))
+    for key, values in per_user.items():
+        finite = [value for value in values if not np.isnan(value)]
+        result[key] = float(np.mean(finite)) if finite else None
+    result["coverage"] = metrics.catalog_coverage(top_lists, train.n_items)
+    result["novelty"] = metrics.novelty(top_lists, shares) if top_lists else None
+    result["ranked_users"] = len(top_lists)
+    result["test_ratings"] = len(test)
+    result["predict_seconds"] = inference
+    return result
+
+
+_RANKING_KEYS = (f"precision@{K}", f"recall@{K}", f"hr@{K}", f"ndcg@{K}", f"map@{K}", "mrr", "diversity")
+
+
+def _ranking_metrics(ranked: np.ndarray, relevant: np.ndarray, genres: dict[int, list[str]] | None) -> dict[str, float]:
+    return {
+        f"precision@{K}": metrics.precision_at_k(ranked, relevant, K),
+        f"recall@{K}": metrics.recall_at_k(ranked, relevant, K),
+        f"hr@{K}": metrics.hit_rate_at_k(ranked, relevant, K),
+        f"ndcg@{K}": metrics.ndcg_at_k(ranked, relevant, K),
+        f"map@{K}": metrics.average_precision_at_k(ranked, relevant, K),
+        "mrr": metrics.reciprocal_rank(ranked, relevant),
+        "diversity": metrics.intra_list_diversity(ranked[:K], genres) if genres is not None else float("nan"),
+    }
+
+
+def ranking(items: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """``items`` best first by score, leaving out NaN scores; equal scores go by item id (as ``top_n`` does)."""
+    valid = ~np.isnan(scores)
+    items, scores = items[valid], scores[valid]
+    return items[np.lexsort((items, -scores))]
+
+
+def popularity_shares(data: Interactions) -> dict[int, float]:
+    """Item id -> share of users who rated it. An item nobody rated counts as rated by one person, so its
+    novelty is large but finite."""
+    counts = np.bincount(data.items, minlength=data.n_items)
+    users = max(data.n_users, 1)
+    return dict(zip(data.item_ids.tolist(), (np.maximum(counts, 1) / users).tolist(), strict=True))
+
+
+def _genres_by_item(data: Interactions) -> dict[int, list[str]] | None:
+    if data.item_features is None:
+        return None
+    return dict(zip(data.item_ids.tolist(), data.item_features.genres, strict=True))
+
+
+def _mean_over_splits(per_split: list[dict[str, Any]]) -> dict[str, Any]:
+    """The mean of every numeric figure; a figure that is None in any split is None."""
+    keys = [key for key in per_split[0] if key != "split"]
+    mean = {}
+    for key in keys:
+        values = [result[key] for result in per_split]
+        mean[key] = None if any(value is None for value in values) else float(np.mean(values))
+    return mean
+
+
+def summary_line(name: str, result: Mapping[str, Any]) -> str:
+    """One line per algorithm for the end of a run."""
+    parts = [name]
+    for key, label, digits in (
+        ("rmse", "RMSE", 4),
+        ("mae", "MAE", 4),
+        (f"hr@{K}", f"HR@{K}", 4),
+        (f"ndcg@{K}", f"NDCG@{K}", 4),
+    ):
+        if result.get(key) is not None:
+            parts.append(f"{label} {result[key]:.{digits}f}")
+    splits = len(result.get("splits", ())) or 1
+    parts.append(
+        f"fit {result['fit_seconds']:.1f} s, predict {result['predict_seconds']:.1f} s (mean of {splits} split(s))"
+    )
+    return ": ".join([parts[0], ", ".join(parts[1:])])

@@ -1,0 +1,100 @@
+"""Train/test splits of an Interactions: random k-fold, predefined folds, temporal leave-last-out, and
+leave-one-out with sampled negatives.
+
+Every split keeps both vocabularies of the data it came from (``Interactions.select``), so a position means
+the same user or movie in train and test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from recommender.algorithms.interactions import Interactions
+
+#: (user ids, item ids) naming ratings by their outside ids.
+Pairs = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    name: str
+    train: Interactions
+    test: Interactions
+    #: Sampled protocol only: for each test rating (in ``test`` order), the item positions to rank, the
+    #: held-out item first and then the sampled negatives. None: rank the whole catalog.
+    candidates: list[np.ndarray] | None = None
+
+
+def kfold(data: Interactions, k: int = 5, *, seed: int = 42) -> list[Split]:
+    """``k`` splits whose test parts are a seeded random partition of the ratings into near-equal folds."""
+    if k < 2:
+        raise ValueError(f"k-fold needs k >= 2, got {k}")
+    fold = np.empty(len(data), dtype=np.int64)
+    fold[np.random.default_rng(seed).permutation(len(data))] = np.arange(len(data)) % k
+    return [Split(f"fold {i + 1}/{k}", data.select(fold != i), data.select(fold == i)) for i in range(k)]
+
+
+def predefined_folds(data: Interactions, folds: Sequence[tuple[Pairs, Pairs]]) -> list[Split]:
+    """Splits named by the data set itself (ml-100k's uK.base / uK.test): each fold is (train pairs, test pairs)."""
+    keys = _rating_keys(data)
+    splits = []
+    for number, (train_pairs, test_pairs) in enumerate(folds, start=1):
+        in_train = np.isin(keys, _pair_keys(data, train_pairs, f"fold {number} training"))
+        in_test = np.isin(keys, _pair_keys(data, test_pairs, f"fold {number} test"))
+        if (in_train & in_test).any():
+            raise ValueError(f"fold {number}: {int((in_train & in_test).sum())} ratings are both training and test")
+        splits.append(Split(f"fold {number}", data.select(in_train), data.select(in_test)))
+    return splits
+
+
+def temporal_leave_last_out(data: Interactions) -> Split:
+    """Each user's latest rating is the test, everything else trains.
+
+    The latest is the largest timestamp; among equal timestamps the largest item id, so the split does not
+    depend on the order the ratings were read in.
+    """
+    order = np.lexsort((data.item_ids[data.items], data.timestamps, data.users))
+    is_last = np.ones(len(order), dtype=bool)
+    is_last[:-1] = data.users[order][1:] != data.users[order][:-1]
+    test = np.zeros(len(data), dtype=bool)
+    test[order[is_last]] = True
+    return Split("temporal leave-last-out", data.select(~test), data.select(test))
+
+
+def leave_one_out_sampled(data: Interactions, negatives: int = 99, *, seed: int = 42) -> Split:
+    """The NCF protocol: each user's latest rating is ranked against ``negatives`` items they never rated.
+
+    1. Hold out each user's latest rating as :func:`temporal_leave_last_out` does.
+    2. For each held-out rating, draw ``negatives`` distinct catalog items the user rated neither in
+       training nor in test (fewer when the catalog runs out), seeded so every model sees the same ones.
+    """
+    split = temporal_leave_last_out(data)
+    rng = np.random.default_rng(seed)
+    rated = data.matrix.tolil().rows  # per user position, the item positions they rated
+    candidates = []
+    for user, item in zip(split.test.users, split.test.items, strict=True):
+        unrated = np.setdiff1d(np.arange(data.n_items), rated[user], assume_unique=True)
+        drawn = rng.choice(unrated, size=min(negatives, len(unrated)), replace=False)
+        candidates.append(np.concatenate(([item], drawn)).astype(np.int64))
+    return Split(f"leave-one-out, {negatives} sampled negatives", split.train, split.test, candidates)
+
+
+def _rating_keys(data: Interactions) -> np.ndarray:
+    return data.users.astype(np.int64) * data.n_items + data.items
+
+
+def _pair_keys(data: Interactions, pairs: Pairs, what: str) -> np.ndarray:
+    users, items = (np.asarray(ids, dtype=np.int64) for ids in pairs)
+    user_positions = np.array([data.user_index.get(int(user), -1) for user in users], dtype=np.int64)
+    item_positions = np.array([data.item_index.get(int(item), -1) for item in items], dtype=np.int64)
+    unknown = (user_positions < 0) | (item_positions < 0)
+    keys = user_positions * data.n_items + item_positions
+    found = np.isin(keys, _rating_keys(data))
+    if unknown.any() or not found.all():
+        missing = ~found | unknown
+        first = [(int(u), int(i)) for u, i in zip(users[missing][:3], items[missing][:3], strict=True)]
+        raise ValueError(f"{what}: {int(missing.sum())} (user, item) pairs are not among the ratings, e.g. {first}")
+    return keys

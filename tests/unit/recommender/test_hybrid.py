@@ -1,0 +1,129 @@
+"""Hybrid: weights learned on held-out data, components refitted on everything, saved in sub-folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+import pytest
+
+from recommender.algorithms import ALGORITHMS, build
+from recommender.algorithms.base import Recommender, load_arrays, save_arrays
+from recommender.algorithms.hybrid import DEFAULT_COMPONENTS, Hybrid, HybridConfig
+from recommender.algorithms.interactions import History, Interactions
+from recommender.evaluation.runner import PROTOCOLS, evaluate_split
+from recommender.evaluation.splitting import temporal_leave_last_out
+from tests.unit.recommender.planted import planted
+from tests.unit.recommender.synthetic import held_out_rmse, split, structured_ratings
+
+
+class UserMean(Recommender):
+    """Estimates every rating as the person's own damped mean; remembers how many ratings it was fitted on."""
+
+    name = "user_mean"
+    explicit = True
+
+    def fit(self, data: Interactions) -> Self:
+        self.fitted_on = len(data)
+        self.mean = data.global_mean
+        self._set_items(data.item_ids)
+        return self
+
+    def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
+        positions, known = self.positions(items)
+        return np.where(known, self.predict(history, self.item_ids[positions]), np.nan)
+
+    def predict(self, history: History, items: np.ndarray) -> np.ndarray:
+        estimate = (history.ratings.sum() + 3 * self.mean) / (len(history) + 3)
+        return np.full(len(items), estimate)
+
+    def save_state(self, directory: Path) -> None:
+        save_arrays(directory, item_ids=self.item_ids, mean=np.array(self.mean), fitted_on=np.array(self.fitted_on))
+
+    def load_state(self, directory: Path) -> None:
+        arrays = load_arrays(directory)
+        self.mean, self.fitted_on = float(arrays["mean"]), int(arrays["fitted_on"])
+        self._set_items(arrays["item_ids"])
+
+
+class Noise(UserMean):
+    """Estimates that have nothing to do with the ratings."""
+
+    name = "noise"
+
+    def predict(self, history: History, items: np.ndarray) -> np.ndarray:
+        return 1.0 + (np.asarray(items) * 7919 % 41) / 10
+
+
+@pytest.fixture(autouse=True)
+def test_components(monkeypatch):
+    monkeypatch.setitem(ALGORITHMS, "user_mean", (f"{__name__}:UserMean", {}))
+    monkeypatch.setitem(ALGORITHMS, "noise", (f"{__name__}:Noise", {}))
+
+
+def test_the_blend_beats_each_of_its_components():
+    # Ratings are mean + user offset + item offset: one component knows the people, the other the movies.
+    train, test = split(structured_ratings(seed=2, users=200, items=100, per_user=30)[0])
+    hybrid = Hybrid(HybridConfig(components=["user_mean", "popularity"], validation_share=0.2)).fit(train)
+    blended = held_out_rmse(hybrid, train, test)
+    for name in ("user_mean", "popularity"):
+        assert blended < held_out_rmse(build(name).fit(train), train, test) - 0.05
+
+
+def test_a_useless_component_gets_little_weight_and_does_no_harm():
+    train, test = split(structured_ratings(seed=3)[0])
+    alone = held_out_rmse(build("baseline").fit(train), train, test)
+    config = HybridConfig(components=["baseline", "noise"], support_features=False, validation_share=0.2)
+    hybrid = Hybrid(config).fit(train)
+    assert held_out_rmse(hybrid, train, test) < alone + 0.02
+    baseline_weight, noise_weight = np.abs(hybrid.weights[1:])
+    assert noise_weight < 0.2 * baseline_weight
+
+
+def test_components_are_refitted_on_all_the_data_after_the_weights_are_learned():
+    data, _ = structured_ratings(seed=4)
+    hybrid = Hybrid(HybridConfig(components=["user_mean", "baseline"])).fit(data)
+    assert hybrid.components[0].fitted_on == len(data)
+
+
+def test_the_ranking_blend_leans_on_the_component_that_finds_the_held_out_movies():
+    data = planted(users=120)[0]
+    hybrid = Hybrid(HybridConfig(objective="ranking", components=["popularity", "content"])).fit(data)
+    popularity_weight, content_weight = hybrid.weights
+    assert content_weight > popularity_weight
+    held_out = temporal_leave_last_out(data)
+    blended = evaluate_split(hybrid.fit(held_out.train), held_out, PROTOCOLS["temporal"])
+    alone = evaluate_split(build("popularity").fit(held_out.train), held_out, PROTOCOLS["temporal"])
+    assert blended["ndcg@10"] > alone["ndcg@10"]
+
+
+def test_save_puts_each_component_in_its_own_folder(tmp_path):
+    data, _ = structured_ratings(seed=5)
+    hybrid = Hybrid(HybridConfig(components=["baseline", "user_mean"])).fit(data)
+    hybrid.save(tmp_path)
+    assert (tmp_path / "components" / "0-baseline" / "meta.json").is_file()
+    assert (tmp_path / "components" / "1-user_mean" / "arrays.npz").is_file()
+    loaded = Hybrid.load(tmp_path)
+    np.testing.assert_allclose(load_arrays(tmp_path)["weights"], hybrid.weights)
+    items = data.item_ids[:5]
+    np.testing.assert_allclose(loaded.predict(data.history(0), items), hybrid.predict(data.history(0), items))
+
+
+def test_explicit_follows_the_objective():
+    assert Hybrid(HybridConfig()).explicit
+    ranking = Hybrid(HybridConfig(objective="ranking", components=["popularity"])).fit(planted()[0])
+    assert not ranking.explicit
+    with pytest.raises(NotImplementedError):
+        ranking.predict(History.empty(), ranking.item_ids[:2])
+
+
+def test_config_defaults_and_refusals():
+    assert HybridConfig().components == list(DEFAULT_COMPONENTS["explicit"])
+    assert HybridConfig(objective="ranking").components == list(DEFAULT_COMPONENTS["ranking"])
+    with pytest.raises(ValueError, match="unknown: \\['nope'\\]"):
+        HybridConfig(components=["baseline", "nope"])
+    with pytest.raises(ValueError, match="cannot hold a hybrid"):
+        HybridConfig(components=["baseline", "hybrid_ranking"])
+    with pytest.raises(ValueError, match="validation_share"):
+        HybridConfig(validation_share=1.0)

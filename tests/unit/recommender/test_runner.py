@@ -1,0 +1,125 @@
+"""The harness: what it ranks, what it counts as a hit, and how it averages."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+import pytest
+
+from recommender.algorithms.base import Recommender
+from recommender.algorithms.interactions import History, Interactions
+from recommender.evaluation.runner import (
+    PROTOCOLS,
+    available_algorithms,
+    evaluate,
+    evaluate_split,
+    make_splits,
+    ranking,
+    summary_line,
+)
+from recommender.evaluation.splitting import temporal_leave_last_out
+from tests.unit.recommender.planted import planted
+
+
+class SmallIdsFirst(Recommender):
+    """Ranks by item id, smallest first, and always estimates 3 stars."""
+
+    name = "small_ids_first"
+    explicit = True
+
+    def fit(self, data: Interactions) -> Self:
+        self._set_items(data.item_ids)
+        return self
+
+    def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
+        positions, known = self.positions(items)
+        return np.where(known, -self.item_ids[positions].astype(float), np.nan)
+
+    def predict(self, history: History, items: np.ndarray) -> np.ndarray:
+        return np.full(len(items), 3.0)
+
+    def save_state(self, directory: Path) -> None:
+        raise NotImplementedError
+
+    def load_state(self, directory: Path) -> None:
+        raise NotImplementedError
+
+
+class RanksOnly(SmallIdsFirst):
+    name = "ranks_only"
+    explicit = False
+
+
+@pytest.fixture
+def two_users() -> Interactions:
+    """User 1 rated movies 1 and 2, then 5 (rated 4); user 2 rated 3, then 15 (rated 1). Catalog: 1..20."""
+    return Interactions.from_ids(
+        [1, 1, 1, 2, 2], [1, 2, 5, 3, 15], [5, 4, 4, 3, 1], [1, 2, 3, 1, 2], catalog=np.arange(1, 21)
+    )
+
+
+def test_temporal_protocol_ranks_every_unrated_movie(two_users):
+    split = temporal_leave_last_out(two_users)
+    result = evaluate_split(SmallIdsFirst().fit(split.train), split, PROTOCOLS["temporal"])
+    # User 1: candidates 3, 4, 5, ... so movie 5 is 3rd. User 2: 1, 2, 4, ..., 15 puts movie 15 14th.
+    assert result["hr@10"] == pytest.approx(0.5)
+    assert result["ndcg@10"] == pytest.approx((1 / math.log2(4) + 0) / 2)
+    assert result["mrr"] == pytest.approx((1 / 3 + 1 / 14) / 2)
+    # Predicting 3 stars for ratings 4 and 1.
+    assert result["rmse"] == pytest.approx(math.sqrt((1 + 4) / 2))
+    assert result["mae"] == pytest.approx(1.5)
+    # Top-10 lists 3..12 and 1, 2, 4..11 show movies 1..12 of 20.
+    assert result["coverage"] == pytest.approx(12 / 20)
+    assert result["ranked_users"] == 2
+
+
+def test_a_model_that_only_ranks_has_no_rating_errors(two_users):
+    split = temporal_leave_last_out(two_users)
+    result = evaluate_split(RanksOnly().fit(split.train), split, PROTOCOLS["temporal"])
+    assert result["rmse"] is None and result["mae"] is None
+    assert result["hr@10"] == pytest.approx(0.5)
+
+
+def test_fold_protocols_count_only_high_ratings_as_relevant(two_users):
+    # User 2's held-out 1-star rating is no hit to find, so only user 1 is ranked.
+    split = temporal_leave_last_out(two_users)
+    result = evaluate_split(SmallIdsFirst().fit(split.train), split, PROTOCOLS["folds"])
+    assert result["ranked_users"] == 1
+    assert result["hr@10"] == pytest.approx(1.0)
+    assert result["rmse"] == pytest.approx(math.sqrt((1 + 4) / 2))  # every held-out rating is still predicted
+
+
+def test_ranking_leaves_out_unscorable_items_and_breaks_ties_by_id():
+    items = np.array([30, 10, 20, 40])
+    assert ranking(items, np.array([1.0, np.nan, 1.0, 2.0])).tolist() == [40, 20, 30]
+
+
+def test_evaluate_averages_the_splits_and_logs_one_line_per_algorithm():
+    data = planted()[0]
+    splits = make_splits("kfold", data, seed=1)
+    lines: list[str] = []
+    results = evaluate(["popularity", "content"], splits, PROTOCOLS["kfold"], log=lines.append)
+    assert [line.split(":")[0] for line in lines] == ["popularity", "content"]
+    popularity = results["popularity"]
+    assert len(popularity["splits"]) == 5
+    assert popularity["rmse"] == pytest.approx(np.mean([s["rmse"] for s in popularity["splits"]]))
+    assert results["content"]["rmse"] is None
+    assert "RMSE" in summary_line("popularity", popularity) and "RMSE" not in summary_line(
+        "content", results["content"]
+    )
+
+
+def test_folds_protocol_needs_the_data_sets_folds():
+    with pytest.raises(ValueError, match="predefined folds"):
+        make_splits("folds", planted()[0])
+    with pytest.raises(ValueError, match="unknown protocol"):
+        make_splits("bogus", planted()[0])
+
+
+def test_available_algorithms_lists_what_imports():
+    available, missing = available_algorithms()
+    assert {"popularity", "baseline", "content", "hybrid"} <= set(available)
+    assert not set(available) & set(missing)
