@@ -1,0 +1,261 @@
+"""Reads for serving recommendations: the catalog and rating statistics (cached per process) and one person's state.
+
+The catalog snapshot and the rating statistics are the same for everyone, so each
+process keeps one copy and checks a fingerprint (a one-row aggregate over indexed
+columns) on every call to notice a changed catalog or new ratings. A person's
+state is never cached here: it is three small queries, read fresh on every
+request, so a rating made a moment ago always counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Max, Sum
+
+from catalog.models import Genre, Movie
+from ratings.models import Feedback, Profile, Rating
+from recommender.algorithms.interactions import History
+from recommender.data import history_for_user
+
+#: A cached snapshot is rebuilt at least this often, which also catches what the fingerprints cannot
+#: see (a genre added to a movie, a deleted rating).
+MAX_AGE_SECONDS = 300.0
+#: Rating statistics that took less than this to build are rebuilt on every new rating (small sites and
+#: tests stay exact); slower ones wait for MAX_AGE_SECONDS, so a busy site does not re-aggregate per rating.
+CHEAP_REBUILD_SECONDS = 0.02
+#: "Trending" counts ratings made in this window before the newest rating (not before now: imported
+#: data sets end years ago, and their last month is still the most recent activity they have).
+TRENDING_WINDOW = timedelta(days=30)
+#: Damping of a movie's mean rating towards the global mean, as in the popularity model.
+DAMPING = 5.0
+
+
+@dataclass(frozen=True, eq=False)
+class CatalogSnapshot:
+    """Every movie as arrays aligned by position; ``ids`` are movie pks in ascending order."""
+
+    fingerprint: tuple
+    ids: np.ndarray  # int64, sorted
+    titles: list[str]
+    genre_ids: np.ndarray  # int64 genre pks, one per genre column
+    genre_names: list[str]
+    genre_slugs: list[str]
+    genres: np.ndarray  # bool, movies x genres
+    newest_first: np.ndarray  # positions, most recently created movie first
+    built_at: float
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def positions(self, movie_ids: np.ndarray | list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, known) for ``movie_ids``; an id not in the catalog gets position 0 and known False."""
+        wanted = np.asarray(movie_ids, dtype=np.int64)
+        found = np.clip(np.searchsorted(self.ids, wanted), 0, max(len(self.ids) - 1, 0))
+        known = self.ids[found] == wanted if len(self.ids) else np.zeros(len(wanted), dtype=bool)
+        return np.where(known, found, 0), known
+
+    def mask(self, movie_ids: np.ndarray | list[int]) -> np.ndarray:
+        """A boolean vector over the catalog, True at ``movie_ids``."""
+        positions, known = self.positions(movie_ids)
+        out = np.zeros(len(self.ids), dtype=bool)
+        out[positions[known]] = True
+        return out
+
+    @cached_property
+    def genre_index(self) -> dict[int, int]:
+        return {int(pk): column for column, pk in enumerate(self.genre_ids)}
+
+    @cached_property
+    def slug_index(self) -> dict[str, int]:
+        return {slug: column for column, slug in enumerate(self.genre_slugs)}
+
+
+@dataclass(frozen=True, eq=False)
+class RatingStats:
+    """What everyone's ratings say about each catalog position."""
+
+    fingerprint: tuple
+    counts: np.ndarray  # int64 ratings per movie
+    damped_means: np.ndarray  # float64, mean pulled towards the global mean by DAMPING ratings
+    recent_counts: np.ndarray  # int64 ratings inside TRENDING_WINDOW
+    built_at: float
+    build_seconds: float
+
+    @cached_property
+    def rated_median(self) -> float:
+        """The median rating count among movies that have any ratings (0 when none do)."""
+        rated = self.counts[self.counts > 0]
+        return float(np.median(rated)) if len(rated) else 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class PersonState:
+    """One person's ratings, feedback and onboarding genres, read fresh for this request."""
+
+    user_id: int
+    history: History  # the ratings, time order
+    feedback: dict[str, list[tuple[int, float]]]  # kind -> [(movie id, timestamp)], newest first
+    favourite_genres: tuple[int, ...]  # genre pks
+
+    @cached_property
+    def digest(self) -> str:
+        """Changes whenever anything above changes: the history version that personal caches are keyed by."""
+        hasher = hashlib.blake2b(digest_size=16)
+        hasher.update(np.ascontiguousarray(self.history.item_ids).tobytes())
+        hasher.update(np.ascontiguousarray(self.history.ratings).tobytes())
+        for kind in sorted(self.feedback):
+            hasher.update(f"|{kind}:{[movie for movie, _ in self.feedback[kind]]}".encode())
+        hasher.update(f"|genres:{sorted(self.favourite_genres)}".encode())
+        return hasher.hexdigest()
+
+    def feedback_ids(self, kind: str) -> list[int]:
+        return [movie for movie, _ in self.feedback.get(kind, ())]
+
+
+class _Cached:
+    """One lazily rebuilt value per process, guarded so two threads do not rebuild it at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.value = None
+
+    def clear(self) -> None:
+        with self.lock:
+            self.value = None
+
+
+_catalog = _Cached()
+_stats = _Cached()
+
+
+def _fresh(value, fingerprint: tuple) -> bool:
+    return value is not None and value.fingerprint == fingerprint and time.time() - value.built_at < MAX_AGE_SECONDS
+
+
+def catalog_snapshot() -> CatalogSnapshot:
+    """The catalog as arrays; one fingerprint query when cached, a rebuild (three queries) when movies changed."""
+    newest = Movie.objects.aggregate(top=Max("id"), newest=Max("created"))
+    fingerprint = (newest["top"], newest["newest"])
+    with _catalog.lock:
+        if not _fresh(_catalog.value, fingerprint):
+            _catalog.value = _build_catalog(fingerprint)
+        return _catalog.value
+
+
+def _build_catalog(fingerprint: tuple) -> CatalogSnapshot:
+    movies = list(Movie.objects.order_by("pk").values_list("pk", "title", "created"))
+    genres = list(Genre.objects.order_by("name").values_list("pk", "name", "slug"))
+    pairs = list(Movie.genres.through.objects.values_list("movie_id", "genre_id"))
+    ids = np.fromiter((pk for pk, _, _ in movies), dtype=np.int64, count=len(movies))
+    genre_ids = np.fromiter((pk for pk, _, _ in genres), dtype=np.int64, count=len(genres))
+    matrix = np.zeros((len(ids), len(genre_ids)), dtype=bool)
+    if pairs and len(ids) and len(genre_ids):
+        movie_pos = np.searchsorted(ids, np.fromiter((m for m, _ in pairs), dtype=np.int64, count=len(pairs)))
+        genre_order = np.argsort(genre_ids)
+        genre_col = genre_order[
+            np.searchsorted(genre_ids, np.fromiter((g for _, g in pairs), dtype=np.int64), sorter=genre_order)
+        ]
+        matrix[movie_pos, genre_col] = True
+    created = np.fromiter((stamp.timestamp() for _, _, stamp in movies), dtype=np.float64, count=len(movies))
+    return CatalogSnapshot(
+        fingerprint=fingerprint,
+        ids=ids,
+        titles=[title for _, title, _ in movies],
+        genre_ids=genre_ids,
+        genre_names=[name for _, name, _ in genres],
+        genre_slugs=[slug for _, _, slug in genres],
+        genres=matrix,
+        newest_first=np.lexsort((-ids, -created)),
+        built_at=time.time(),
+    )
+
+
+def rating_stats(catalog: CatalogSnapshot) -> RatingStats:
+    """Counts, damped means and recent counts per catalog position (see CHEAP_REBUILD_SECONDS for freshness)."""
+    newest = Rating.objects.aggregate(top=Max("id"), updated=Max("updated"))
+    fingerprint = (catalog.fingerprint, newest["top"], newest["updated"])
+    with _stats.lock:
+        stats = _stats.value
+        usable = (
+            stats is not None
+            and stats.fingerprint[0] == catalog.fingerprint
+            and time.time() - stats.built_at < MAX_AGE_SECONDS
+            and (stats.fingerprint == fingerprint or stats.build_seconds >= CHEAP_REBUILD_SECONDS)
+        )
+        if not usable:
+            _stats.value = _build_stats(catalog, fingerprint)
+        return _stats.value
+
+
+def _build_stats(catalog: CatalogSnapshot, fingerprint: tuple) -> RatingStats:
+    started = time.perf_counter()
+    n = len(catalog)
+    counts, sums = np.zeros(n, dtype=np.int64), np.zeros(n)
+    per_movie = list(Rating.objects.order_by().values("movie_id").annotate(n=Count("id"), total=Sum("score")))
+    if per_movie:
+        positions, known = catalog.positions([row["movie_id"] for row in per_movie])
+        counts[positions[known]] = np.array([row["n"] for row in per_movie])[known]
+        sums[positions[known]] = np.array([row["total"] for row in per_movie], dtype=np.float64)[known]
+    global_mean = sums.sum() / counts.sum() if counts.sum() else 3.5
+    damped = (sums + DAMPING * global_mean) / (counts + DAMPING)
+    recent = np.zeros(n, dtype=np.int64)
+    last = Rating.objects.aggregate(last=Max("created"))["last"]
+    if last is not None:
+        window = (
+            Rating.objects.filter(created__gte=last - TRENDING_WINDOW)
+            .order_by()
+            .values("movie_id")
+            .annotate(n=Count("id"))
+        )
+        rows = list(window)
+        positions, known = catalog.positions([row["movie_id"] for row in rows])
+        recent[positions[known]] = np.array([row["n"] for row in rows], dtype=np.int64)[known]
+    return RatingStats(
+        fingerprint=fingerprint,
+        counts=counts,
+        damped_means=damped,
+        recent_counts=recent,
+        built_at=time.time(),
+        build_seconds=time.perf_counter() - started,
+    )
+
+
+def person_state(user: AbstractBaseUser) -> PersonState:
+    """The person's current ratings, feedback and favourite genres: three queries, never cached."""
+    feedback: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    rows = (
+        Feedback.objects.filter(user_id=user.pk).order_by("-created", "-id").values_list("movie_id", "kind", "created")
+    )
+    for movie_id, kind, created in rows:
+        feedback[kind].append((movie_id, created.timestamp()))
+    favourites = Profile.favourite_genres.through.objects.filter(profile__user_id=user.pk).values_list(
+        "genre_id", flat=True
+    )
+    return PersonState(
+        user_id=user.pk,
+        history=history_for_user(user),
+        feedback=dict(feedback),
+        favourite_genres=tuple(sorted(favourites)),
+    )
+
+
+def movies_by_id(movie_ids: list[int]) -> dict[int, Movie]:
+    """The movies with their genres prefetched: two queries, however many ids."""
+    if not movie_ids:
+        return {}
+    return {movie.pk: movie for movie in Movie.objects.filter(pk__in=movie_ids).prefetch_related("genres")}
+
+
+def clear_caches() -> None:
+    """Forget the cached catalog and statistics (tests, and after a bulk import in this process)."""
+    _catalog.clear()
+    _stats.clear()

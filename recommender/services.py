@@ -1,0 +1,155 @@
+"""Recommendations for the website and the API: rows, top picks, similar movies and explanations.
+
+Reads only. Every call reads the person's current ratings and feedback and folds
+them into the active models (``recommender.data.history_for_user``), so a rating
+committed earlier in the same request already shapes what comes back.
+
+The expensive part, every active model's scores for the person over the whole
+catalog, lives in a :class:`~recommender.rows.Taste` that this module keeps in a
+small per-process cache keyed by (person, history version, model versions,
+catalog, statistics). A new rating or feedback changes the history version, so a
+cached Taste is never served after it; the cache only saves work between the
+lazily loaded rows of one page, and between pages until the person acts again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from catalog.models import Movie
+from recommender import selectors
+from recommender.registry import FAMILIES, active_models
+from recommender.rows import COLLABORATIVE, Card, Pick, Row, ServingModels, Taste, UnknownRowError, rank, similar_to
+
+__all__ = [
+    "Card",
+    "Row",
+    "UnknownRowError",
+    "anonymous_rows",
+    "clear_caches",
+    "explain",
+    "recommend_row",
+    "recommend_rows",
+    "recommend_top",
+    "row_specs",
+    "similar_movies",
+]
+
+#: Tastes kept per process. One is a few vectors over the catalog (about 100 KB on ml-100k).
+TASTE_CACHE_SIZE = 256
+
+_tastes: OrderedDict[tuple, Taste] = OrderedDict()
+_tastes_lock = threading.Lock()
+
+User = AbstractBaseUser | AnonymousUser | None
+
+
+def _is_person(user: User) -> bool:
+    return user is not None and user.is_authenticated
+
+
+def serving_models() -> ServingModels:
+    """The active models of every family, as this process has them loaded."""
+    return ServingModels({family: active_models(family) for family in FAMILIES})
+
+
+def taste_for(user: User) -> Taste:
+    """The Taste of ``user`` (or of anyone, for None / anonymous) against the current models and catalog.
+
+    1. Read the catalog and statistics (cached, one fingerprint query each), the active models,
+       and the person's ratings, feedback and favourite genres (three queries, never cached).
+    2. Return the cached Taste for exactly these inputs, if any.
+    3. Otherwise make a new one (it scores lazily, on first use) and cache it, dropping the least recent.
+    """
+    catalog = selectors.catalog_snapshot()
+    stats = selectors.rating_stats(catalog)
+    models = serving_models()
+    state = selectors.person_state(user) if _is_person(user) else None
+    person = (state.user_id, state.digest) if state is not None else None
+    # Identities are safe keys: the cached Taste holds the catalog, statistics and models it names alive.
+    key = (person, models.key, id(catalog), id(stats))
+    with _tastes_lock:
+        taste = _tastes.get(key)
+        if taste is not None:
+            _tastes.move_to_end(key)
+            return taste
+    taste = Taste(catalog=catalog, stats=stats, models=models, state=state)
+    with _tastes_lock:
+        taste = _tastes.setdefault(key, taste)
+        while len(_tastes) > TASTE_CACHE_SIZE:
+            _tastes.popitem(last=False)
+    return taste
+
+
+def _cards(picks: list[Pick], movies: dict[int, Movie] | None = None) -> list[Card]:
+    """Picks as Cards, their movies fetched in one go unless given; a movie deleted meanwhile is skipped."""
+    if movies is None:
+        movies = selectors.movies_by_id([pick.movie_id for pick in picks])
+    return [
+        Card(movie=movies[pick.movie_id], score=pick.score, predicted_rating=pick.predicted_rating, reason=pick.reason)
+        for pick in picks
+        if pick.movie_id in movies
+    ]
+
+
+def row_specs(*, user: User) -> list[tuple[str, str]]:
+    """(key, title) of each row of ``user``'s home page in order; cheap, no model scores are computed."""
+    return [(spec.key, spec.title) for spec in taste_for(user).specs]
+
+
+def recommend_row(*, user: User, key: str, limit: int = 12) -> Row:
+    """One row of the page, de-duplicated against every row before it; ``UnknownRowError`` (a 404) for a bad key."""
+    taste = taste_for(user)
+    picks = taste.page(limit).row(key)
+    title = next(spec.title for spec in taste.specs if spec.key == key)
+    return Row(key=key, title=title, cards=_cards(picks))
+
+
+def recommend_rows(*, user: User, limit: int = 12) -> list[Row]:
+    """Every row of the page, no movie twice, empty rows dropped; the anonymous page for None / anonymous."""
+    rows = taste_for(user).page(limit).rows()
+    movies = selectors.movies_by_id([pick.movie_id for _, picks in rows for pick in picks])
+    built = [Row(key=spec.key, title=spec.title, cards=_cards(picks, movies)) for spec, picks in rows]
+    return [row for row in built if row.cards]
+
+
+def recommend_top(*, user: User, limit: int = 20) -> list[Card]:
+    """Top picks (the hybrid blend) for a person; the most popular movies for anyone else."""
+    key = "top-picks" if _is_person(user) else "popular"
+    return _cards(taste_for(user).page(limit).row(key))
+
+
+def anonymous_rows(*, limit: int = 12) -> list[Row]:
+    """Popular, trending and the biggest genres, for people who are not signed in."""
+    return recommend_rows(user=None, limit=limit)
+
+
+def similar_movies(*, movie: Movie, kind: str = COLLABORATIVE, limit: int = 12, user: User = None) -> list[Card]:
+    """Movies like ``movie`` by ``kind`` ("collaborative" or "content"), leaving out what ``user`` rated or rejected."""
+    taste = taste_for(user)
+    candidates = similar_to(taste, movie.pk, kind)
+    return _cards(rank(taste, candidates, candidates.allowed, limit))
+
+
+def explain(*, user: User, movie: Movie) -> str | None:
+    """Why ``movie`` suits ``user`` ("Because you rated Heat 5 stars"); None when nothing personal says so.
+
+    None as well for a movie the person rated or marked not interested: it is never recommended to them.
+    """
+    if not _is_person(user):
+        return None
+    taste = taste_for(user)
+    positions, known = taste.catalog.positions([movie.pk])
+    if not known[0] or taste.excluded[positions[0]]:
+        return None
+    return taste.personal_reason(int(positions[0]))
+
+
+def clear_caches() -> None:
+    """Forget every cached Taste, the catalog snapshot and the statistics (tests; after a bulk import)."""
+    with _tastes_lock:
+        _tastes.clear()
+    selectors.clear_caches()

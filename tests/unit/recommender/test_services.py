@@ -1,0 +1,338 @@
+"""Serving: rows, top picks, similar movies and explanations from models fitted on a small planted world.
+
+The world has two taste groups: action fans rate Action movies high and Drama low,
+drama fans the opposite. Models are fitted on it for real (``active_models`` is
+replaced only to hand those fitted models to the services).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from io import StringIO
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.http import Http404
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import Genre, Movie
+from ratings.models import Feedback
+from ratings.services import feedback_add, rating_upsert
+from recommender import services
+from recommender.algorithms.base import Recommender
+from recommender.algorithms.content import ContentBased
+from recommender.algorithms.knn import ItemKNN, ItemKNNConfig
+from recommender.algorithms.popularity import Popularity
+from recommender.data import interactions_from_db
+from tests.factories import FeedbackFactory, GenreFactory, MovieFactory, ProfileFactory, RatingFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    action: Genre
+    drama: Genre
+    comedy: Genre
+    action_movies: list[Movie]
+    drama_movies: list[Movie]
+    comedy_movies: list[Movie]
+    models: dict[str, dict[str, Recommender]] = field(default_factory=dict)
+
+    def genre_of(self, movie: Movie) -> str:
+        return "action" if movie in self.action_movies else "drama" if movie in self.drama_movies else "comedy"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    services.clear_caches()
+    yield
+    services.clear_caches()
+
+
+@pytest.fixture
+def world(db) -> World:
+    """24 Action, 24 Drama and 6 Comedy movies; 10 action fans and 10 drama fans; "Action 0" is rated by everyone."""
+    rng = np.random.default_rng(7)
+    action, drama, comedy = (GenreFactory(name=name) for name in ("Action", "Drama", "Comedy"))
+    action_movies = [MovieFactory(title=f"Action {i}", genres=[action]) for i in range(24)]
+    drama_movies = [MovieFactory(title=f"Drama {i}", genres=[drama]) for i in range(24)]
+    comedy_movies = [MovieFactory(title=f"Comedy {i}", genres=[comedy, drama]) for i in range(6)]
+    for group, (liked, disliked) in enumerate(((action_movies, drama_movies), (drama_movies, action_movies))):
+        for person in range(10):
+            fan = UserFactory(username=f"fan{group}-{person}")
+            for movie in rng.choice(liked[1:], size=10, replace=False):
+                RatingFactory(user=fan, movie=movie, score=float(rng.choice([4.0, 4.5, 5.0])))
+            for movie in rng.choice(disliked[1:], size=4, replace=False):
+                RatingFactory(user=fan, movie=movie, score=float(rng.choice([1.0, 1.5, 2.0])))
+            RatingFactory(user=fan, movie=comedy_movies[person % len(comedy_movies)], score=3.5)
+            RatingFactory(user=fan, movie=action_movies[0], score=3.0)
+    return World(action, drama, comedy, action_movies, drama_movies, comedy_movies)
+
+
+@pytest.fixture
+def serving(world, monkeypatch) -> World:
+    """The world with popularity, item kNN and content models fitted on it and served as the active ones."""
+    data = interactions_from_db()
+    world.models = {
+        "collaborative": {
+            "popularity": Popularity().fit(data),
+            "item_knn": ItemKNN(ItemKNNConfig(neighbours=10, shrinkage=0.0)).fit(data),
+        },
+        "content": {"content": ContentBased().fit(data)},
+    }
+    monkeypatch.setattr(services, "active_models", lambda family: world.models.get(family, {}))
+    return world
+
+
+@pytest.fixture
+def no_models(world, monkeypatch) -> World:
+    monkeypatch.setattr(services, "active_models", lambda family: {})
+    return world
+
+
+@pytest.fixture
+def alice(world):
+    """An action fan with four ratings; the newest is "Action 1", 5 stars."""
+    person = UserFactory(username="alice")
+    RatingFactory(user=person, movie=world.drama_movies[1], score=1.0)
+    for movie, score in zip(world.action_movies[3:0:-1], (4.0, 4.5, 5.0), strict=True):
+        RatingFactory(user=person, movie=movie, score=score)
+    return person
+
+
+def ids(cards) -> list[int]:
+    return [card.movie.pk for card in cards]
+
+
+def page_ids(rows) -> list[int]:
+    return [card.movie.pk for row in rows for card in row.cards]
+
+
+# -- the page as a whole ---------------------------------------------------------------------------------------------
+
+
+def test_no_movie_appears_twice_on_the_page_and_every_card_says_why(serving, alice):
+    FeedbackFactory(user=alice, movie=serving.drama_movies[5], kind=Feedback.Kind.WATCHLIST)
+
+    rows = services.recommend_rows(user=alice, limit=6)
+
+    shown = page_ids(rows)
+    assert len(shown) == len(set(shown))
+    assert [row.key for row in rows][:2] == ["top-picks", f"because-{serving.action_movies[1].pk}"]
+    assert all(card.reason for row in rows for card in row.cards)
+    assert all(row.cards for row in rows)
+
+
+def test_rated_and_not_interested_movies_never_appear(serving, alice):
+    rejected = serving.action_movies[6]
+    FeedbackFactory(user=alice, movie=rejected, kind=Feedback.Kind.NOT_INTERESTED)
+    hidden = {rejected.pk, *alice.ratings.values_list("movie_id", flat=True)}
+
+    rows = services.recommend_rows(user=alice, limit=30)
+    top = services.recommend_top(user=alice, limit=30)
+    similar = [
+        card
+        for kind in ("collaborative", "content")
+        for card in services.similar_movies(movie=serving.action_movies[1], kind=kind, limit=30, user=alice)
+    ]
+
+    assert hidden.isdisjoint(page_ids(rows))
+    assert hidden.isdisjoint(ids(top))
+    assert hidden.isdisjoint(ids(similar))
+
+
+def test_a_lazily_loaded_row_matches_the_same_row_of_the_whole_page(serving, alice):
+    keys = [key for key, _ in services.row_specs(user=alice)]
+    whole = {row.key: ids(row.cards) for row in services.recommend_rows(user=alice, limit=5)}
+    services.clear_caches()
+
+    one_by_one = {key: ids(services.recommend_row(user=alice, key=key, limit=5).cards) for key in reversed(keys)}
+
+    assert {key: cards for key, cards in one_by_one.items() if cards} == whole
+
+
+def test_an_unknown_row_key_is_a_404(serving, alice):
+    with pytest.raises(Http404):
+        services.recommend_row(user=alice, key="because-999999")
+    with pytest.raises(KeyError):
+        services.recommend_row(user=alice, key="popular")  # an anonymous row, not on a signed-in page
+
+
+# -- fold-in: the next call sees what the person just did ------------------------------------------------------------
+
+
+def test_a_new_rating_changes_top_picks_in_the_very_next_call(serving, alice):
+    before = services.recommend_top(user=alice, limit=8)
+    first = before[0].movie
+
+    rating_upsert(user=alice, movie=first, score=5.0)
+    for movie in serving.drama_movies[2:6]:
+        rating_upsert(user=alice, movie=movie, score=5.0)
+    after = services.recommend_top(user=alice, limit=8)
+
+    assert first.pk not in ids(after)
+    drama = lambda cards: sum(serving.genre_of(card.movie) == "drama" for card in cards)  # noqa: E731
+    assert drama(after) > drama(before)
+
+
+def test_more_like_this_pulls_similar_movies_up_and_less_like_this_pushes_them_down(serving, alice):
+    before = services.recommend_top(user=alice, limit=6)
+    drama = lambda cards: sum(serving.genre_of(card.movie) == "drama" for card in cards)  # noqa: E731
+    assert drama(before) <= 1
+
+    feedback_add(user=alice, movie=serving.drama_movies[3], kind=Feedback.Kind.MORE_LIKE_THIS)
+    more = services.recommend_top(user=alice, limit=6)
+    feedback_add(user=alice, movie=serving.drama_movies[3], kind=Feedback.Kind.LESS_LIKE_THIS)
+    less = services.recommend_top(user=alice, limit=6)
+
+    assert drama(more) > drama(before)
+    assert drama(less) < drama(more)
+    assert serving.drama_movies[3].pk not in ids(more) + ids(less)
+
+
+# -- reasons --------------------------------------------------------------------------------------------------------
+
+
+def test_because_rows_name_the_seed_and_the_rating(serving, alice):
+    seed = serving.action_movies[1]
+
+    row = services.recommend_row(user=alice, key=f"because-{seed.pk}")
+
+    assert row.title == f"Because you rated {seed.title}"
+    assert row.cards
+    assert {card.reason for card in row.cards} == {f"Because you rated {seed.title} 5 stars"}
+
+
+def test_popular_in_rows_name_the_genre_the_person_likes_most(serving, alice):
+    row = services.recommend_row(user=alice, key="popular-in-action")
+
+    assert row.title == "Popular in Action"
+    assert row.cards
+    assert {card.reason for card in row.cards} == {"Popular in Action"}
+    assert all(serving.action in card.movie.genres.all() for card in row.cards)
+
+
+def test_explain_names_a_liked_movie_and_nothing_for_rated_movies(serving, alice):
+    unrated_action = serving.action_movies[8]
+
+    reason = services.explain(user=alice, movie=unrated_action)
+
+    assert reason is not None and reason.startswith("Because you rated Action ")
+    assert services.explain(user=alice, movie=serving.action_movies[1]) is None
+    assert services.explain(user=None, movie=unrated_action) is None
+
+
+def test_watchlist_row_lists_saved_movies_only_there(serving, alice):
+    saved = serving.drama_movies[7]
+    FeedbackFactory(user=alice, movie=saved, kind=Feedback.Kind.WATCHLIST)
+
+    rows = {row.key: row for row in services.recommend_rows(user=alice, limit=30)}
+
+    assert ids(rows["watchlist"].cards) == [saved.pk]
+    assert rows["watchlist"].cards[0].reason == "On your watchlist"
+    assert page_ids(rows.values()).count(saved.pk) == 1
+
+
+# -- cold start and fallbacks ----------------------------------------------------------------------------------------
+
+
+def test_a_person_without_ratings_gets_popular_rows_for_their_onboarding_genres(serving):
+    newcomer = UserFactory(username="newcomer")
+    profile = ProfileFactory(user=newcomer)
+    profile.favourite_genres.set([serving.drama, serving.comedy])
+
+    rows = services.recommend_rows(user=newcomer, limit=4)
+
+    keys = [row.key for row in rows]
+    assert keys[0] == "top-picks"
+    assert {"popular-in-drama", "popular-in-comedy"} <= set(keys)
+    assert all(card.reason for row in rows for card in row.cards)
+
+
+def test_without_any_active_model_everything_falls_back_to_popularity_from_the_database(no_models, alice):
+    most_rated = no_models.action_movies[0]
+
+    top = services.recommend_top(user=alice, limit=5)
+    rows = services.recommend_rows(user=alice, limit=5)
+
+    assert top[0].movie == most_rated
+    assert all(card.predicted_rating is None for card in top)
+    assert rows[0].key == "top-picks"
+    assert len(page_ids(rows)) == len(set(page_ids(rows)))
+
+
+def test_anonymous_rows_are_popular_trending_and_the_biggest_genres(serving):
+    rows = services.anonymous_rows(limit=5)
+
+    keys = [row.key for row in rows]
+    assert keys[:2] == ["popular", "trending"]
+    assert {"genre-action", "genre-drama"} <= set(keys)
+    assert rows[0].cards[0].movie == serving.action_movies[0]
+    assert rows[0].cards[0].reason == "Rated by 20 people"
+    assert len(page_ids(rows)) == len(set(page_ids(rows)))
+
+
+# -- similar movies -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["collaborative", "content"])
+def test_similar_movies_of_an_action_movie_are_action_movies(serving, kind):
+    movie = serving.action_movies[2]
+
+    cards = services.similar_movies(movie=movie, kind=kind, limit=4)
+
+    assert cards and movie.pk not in ids(cards)
+    assert {serving.genre_of(card.movie) for card in cards} == {"action"}
+    assert all(movie.title in card.reason for card in cards)
+
+
+def test_similar_movies_rejects_an_unknown_kind(serving):
+    with pytest.raises(ValueError, match="kind"):
+        services.similar_movies(movie=serving.action_movies[2], kind="telepathy")
+
+
+# -- cost -------------------------------------------------------------------------------------------------------------
+
+
+def test_a_row_costs_the_same_few_queries_whatever_its_length(serving, alice, django_assert_max_num_queries):
+    services.recommend_row(user=alice, key="top-picks", limit=1)  # warm the shared catalog snapshot
+
+    counts = []
+    for limit in (2, 8):
+        services.clear_caches()
+        services.recommend_row(user=alice, key="top-picks", limit=1)
+        with CaptureQueriesContext(connection) as queries, django_assert_max_num_queries(8):
+            row = services.recommend_row(user=alice, key=f"because-{serving.action_movies[1].pk}", limit=limit)
+        counts.append(len(queries))
+        assert len(row.cards) > 1
+
+    assert counts[0] == counts[1]
+
+
+# -- the command ---------------------------------------------------------------------------------------------------
+
+
+def test_recommend_command_prints_top_picks_with_reasons(serving, alice):
+    out = StringIO()
+
+    call_command("recommend", "alice", "--limit", "3", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "Top picks for alice"
+    assert len([line for line in lines if line.lstrip()[:2] in {"1.", "2.", "3."}]) == 3
+    assert "Because you rated" in out.getvalue()
+    assert lines[-1].startswith("3 top picks for alice in ")
+
+
+def test_recommend_command_prints_rows_and_refuses_an_unknown_user(serving, alice):
+    out = StringIO()
+
+    call_command("recommend", "alice", "--rows", "--limit", "2", stdout=out)
+
+    assert "Top picks for you [top-picks]" in out.getvalue()
+    assert f"Because you rated {serving.action_movies[1].title}" in out.getvalue()
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("recommend", "nobody")
