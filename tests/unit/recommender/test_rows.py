@@ -1,0 +1,235 @@
+"""The row generator on hand-made catalogs: ranking, de-duplication, fold-in history, and each row's rule.
+
+No database: the catalog, statistics and person arrive as the arrays the selectors would build.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.http import Http404
+
+from ratings.models import FeedbackKind
+from recommender.algorithms.interactions import History, Interactions
+from recommender.algorithms.popularity import Popularity
+from recommender.rows import (
+    MORE_LIKE_THIS_RATING,
+    Candidates,
+    Page,
+    RowSpec,
+    ServingModels,
+    Taste,
+    UnknownRowError,
+    percentiles,
+    rank,
+    scatter,
+    signed_in_specs,
+)
+from recommender.selectors import CatalogSnapshot, PersonState, RatingStats
+
+GENRES = ["Action", "Comedy", "Drama"]
+
+
+def make_catalog(genres_of: list[list[str]]) -> CatalogSnapshot:
+    """Movies with ids 10, 20, 30, ... created in that order (the last one is the newest)."""
+    n = len(genres_of)
+    matrix = np.array([[genre in genres for genre in GENRES] for genres in genres_of], dtype=bool).reshape(n, 3)
+    return CatalogSnapshot(
+        fingerprint=("test",),
+        ids=np.arange(1, n + 1, dtype=np.int64) * 10,
+        titles=[f"Movie {(i + 1) * 10}" for i in range(n)],
+        genre_ids=np.array([1, 2, 3]),
+        genre_names=GENRES,
+        genre_slugs=[name.lower() for name in GENRES],
+        genres=matrix,
+        newest_first=np.arange(n)[::-1],
+        built_at=0.0,
+    )
+
+
+def make_stats(counts: list[int], means: list[float] | None = None) -> RatingStats:
+    counts_array = np.array(counts, dtype=np.int64)
+    return RatingStats(
+        fingerprint=("test",),
+        counts=counts_array,
+        damped_means=np.array(means if means is not None else [3.5] * len(counts), dtype=np.float64),
+        recent_counts=counts_array,
+        built_at=0.0,
+        build_seconds=0.0,
+    )
+
+
+def make_person(
+    ratings: dict[int, float] | None = None,
+    feedback: dict[str, list[int]] | None = None,
+    favourites: tuple[int, ...] = (),
+) -> PersonState:
+    ratings = ratings or {}
+    history = History.from_arrays(list(ratings), list(ratings.values()), np.arange(len(ratings), dtype=float) + 100)
+    # Feedback is given after every rating, newest first like the selector returns it.
+    kinds = {kind: [(movie, 1000.0 - k) for k, movie in enumerate(movies)] for kind, movies in (feedback or {}).items()}
+    return PersonState(user_id=1, history=history, feedback=kinds, favourite_genres=favourites)
+
+
+def make_taste(catalog, stats, person=None, families=None) -> Taste:
+    return Taste(catalog=catalog, stats=stats, models=ServingModels(families or {}), state=person)
+
+
+# -- helpers ----------------------------------------------------------------------------------------------------------
+
+
+def test_percentiles_rank_finite_scores_into_zero_to_one_and_keep_nan():
+    result = percentiles(np.array([10.0, np.nan, -3.0, 10.0, 0.0]))
+
+    np.testing.assert_allclose(result[[0, 2, 3, 4]], [5 / 6, 0.0, 5 / 6, 1 / 3])
+    assert np.isnan(result[1])
+    np.testing.assert_array_equal(percentiles(np.array([7.0, np.nan])), [0.5, np.nan])
+
+
+def test_rank_breaks_ties_by_popularity_then_id_and_keeps_every_tie_at_the_cut():
+    catalog = make_catalog([["Drama"]] * 5)
+    taste = make_taste(catalog, make_stats([1, 9, 9, 0, 5]))
+    scores = np.array([1.0, 1.0, 1.0, 1.0, 2.0])
+
+    picks = rank(taste, Candidates(scores, lambda p: "why"), np.ones(5, dtype=bool), limit=3)
+
+    assert [pick.movie_id for pick in picks] == [50, 20, 30]
+    assert all(pick.reason == "why" and pick.predicted_rating is None for pick in picks)
+
+
+def test_rank_never_picks_what_is_not_allowed_or_cannot_be_scored():
+    catalog = make_catalog([["Drama"]] * 4)
+    taste = make_taste(catalog, make_stats([1, 1, 1, 1]))
+    allowed = np.array([True, False, True, True])
+
+    picks = rank(taste, Candidates(np.array([4.0, 3.0, np.nan, 1.0]), str), allowed, limit=10)
+
+    assert [pick.movie_id for pick in picks] == [10, 40]
+
+
+def test_scatter_places_a_model_vocabulary_onto_the_catalog():
+    catalog = make_catalog([["Drama"]] * 4)
+    data = Interactions.from_ids([1, 1, 2], [40, 20, 40], [4.0, 3.0, 5.0])
+    model = Popularity().fit(data)  # knows 20 and 40 only
+
+    vector = scatter(model, catalog, model.score(History.empty()))
+
+    np.testing.assert_array_equal(vector, [np.nan, 1.0, np.nan, 2.0])
+
+
+# -- the person -----------------------------------------------------------------------------------------------------
+
+
+def test_more_like_this_joins_the_fold_in_history_as_a_positive_rating():
+    catalog = make_catalog([["Drama"]] * 4)
+    person = make_person({10: 2.0}, {FeedbackKind.MORE_LIKE_THIS: [30, 10]})
+
+    history = make_taste(catalog, make_stats([0] * 4), person).history
+
+    assert history.item_ids.tolist() == [10, 30]
+    assert history.ratings.tolist() == [2.0, MORE_LIKE_THIS_RATING]
+
+
+def test_watchlist_seen_and_feedback_are_kept_off_rows_but_only_ratings_and_rejections_are_excluded_everywhere():
+    catalog = make_catalog([["Drama"]] * 6)
+    person = make_person(
+        {10: 4.0},
+        {
+            FeedbackKind.NOT_INTERESTED: [20],
+            FeedbackKind.WATCHLIST: [30],
+            FeedbackKind.SEEN: [40],
+            FeedbackKind.LESS_LIKE_THIS: [50],
+        },
+    )
+
+    taste = make_taste(catalog, make_stats([1] * 6), person)
+
+    assert taste.excluded.tolist() == [True, True, False, False, False, False]
+    assert taste.banned.tolist() == [True, True, True, True, True, False]
+
+
+def test_top_genres_put_the_liked_genres_first_then_the_onboarding_favourites():
+    catalog = make_catalog([["Action"], ["Action", "Drama"], ["Comedy"], ["Drama"]])
+    person = make_person({10: 5.0, 20: 4.0, 30: 1.0}, favourites=(2,))  # genre pk 2 is Comedy
+
+    taste = make_taste(catalog, make_stats([1] * 4), person)
+
+    assert [GENRES[g] for g in taste.top_genres] == ["Action", "Comedy", "Drama"]
+
+
+def test_a_cold_start_page_has_no_because_rows_and_a_row_per_favourite_genre():
+    catalog = make_catalog([["Action"], ["Comedy"], ["Drama"]])
+    person = make_person(favourites=(1, 2, 3))
+
+    specs = signed_in_specs(make_taste(catalog, make_stats([1, 1, 1]), person))
+
+    assert [spec.key for spec in specs] == [
+        "top-picks",
+        "popular-in-action",
+        "popular-in-comedy",
+        "popular-in-drama",
+        "hidden-gems",
+        "new-in-catalog",
+    ]
+
+
+def test_genre_similarity_is_the_overlap_of_genre_sets_and_zero_for_the_movie_itself():
+    catalog = make_catalog([["Action", "Drama"], ["Action"], ["Comedy"], ["Action", "Drama"]])
+    taste = make_taste(catalog, make_stats([1] * 4))
+
+    vector, source = taste.similarity(10, ("collaborative", "content"))
+
+    assert source == "genres"
+    np.testing.assert_allclose(vector, [0.0, 0.5, 0.0, 1.0])
+
+
+# -- rows -------------------------------------------------------------------------------------------------------------
+
+
+def page_for(taste: Taste, limit: int) -> Page:
+    specs = [RowSpec("popular", "Popular", "popular"), RowSpec("genre-drama", "Drama", "genre", 2)]
+    return Page(taste, specs, limit)
+
+
+def test_each_row_skips_what_rows_before_it_showed_whichever_row_is_built_first():
+    catalog = make_catalog([["Drama"], ["Action"], ["Drama"], ["Drama"]])
+    taste = make_taste(catalog, make_stats([9, 8, 7, 6]))
+
+    alone = page_for(taste, limit=2).row("genre-drama")
+    whole = page_for(taste, limit=2).rows()
+
+    assert [[pick.movie_id for pick in picks] for _, picks in whole] == [[10, 20], [30, 40]]
+    assert alone == whole[1][1]
+
+
+def test_an_unknown_row_is_a_key_error_and_a_404():
+    taste = make_taste(make_catalog([["Drama"]]), make_stats([1]))
+
+    with pytest.raises(UnknownRowError) as caught:
+        page_for(taste, limit=2).row("because-10")
+
+    assert isinstance(caught.value, KeyError) and isinstance(caught.value, Http404)
+
+
+def test_hidden_gems_are_well_liked_movies_with_few_ratings():
+    catalog = make_catalog([["Drama"]] * 6)
+    # The median count is 6: 40 and 60 have more ratings than that, 30 too few to judge, 50 a poor mean.
+    stats = make_stats([5, 6, 1, 50, 6, 40], means=[4.2, 4.0, 5.0, 4.5, 2.5, 4.0])
+    taste = make_taste(catalog, stats, make_person())
+
+    picks = Page(taste, [RowSpec("hidden-gems", "Hidden gems", "hidden-gems")], 6).row("hidden-gems")
+
+    assert [pick.movie_id for pick in picks] == [10, 20]
+    assert picks[0].reason == "Only 5 ratings, averaging 4.2 stars"
+
+
+def test_new_in_catalog_without_a_content_model_prefers_the_genres_the_person_likes():
+    catalog = make_catalog([["Drama"], ["Action"], ["Comedy"], ["Action"], ["Drama"]])
+    person = make_person({10: 5.0})  # likes Drama
+    taste = make_taste(catalog, make_stats([3, 0, 0, 50, 0]), person)
+
+    picks = Page(taste, [RowSpec("new-in-catalog", "New", "new-in-catalog")], 3).row("new-in-catalog")
+
+    assert [pick.movie_id for pick in picks] == [50, 20, 30]  # 40 has too many ratings to be "new", 10 is rated
+    assert picks[0].reason == "New in the catalog, and you like Drama"
+    assert picks[1].reason == "New in the catalog"
