@@ -33,6 +33,8 @@ YEAR_RANGE = (1870, 2100)
 #: The model's CHECK constraint on Profile.age.
 AGE_RANGE = (1, 120)
 TITLE_MAX, TAG_MAX, OCCUPATION_MAX, ZIP_MAX = 255, 255, 64, 16
+#: Seconds since 1970 that a datetime can hold; checked here so a wild value fails with its line number.
+TIMESTAMP_RANGE = (0, 253_402_300_799)
 
 #: ml-1m users.dat stores an age bucket code; the code is the bucket's lower bound ("1" means under 18).
 ML1M_AGE_CODES = frozenset({1, 18, 25, 35, 45, 50, 56})
@@ -200,9 +202,12 @@ def _score(name: str, number: int, text: str) -> float:
 
 def _timestamp(name: str, number: int, text: str) -> int:
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise MalformedFile(name, number, f"timestamp {text.strip()!r} is not a whole number of seconds") from None
+    if not TIMESTAMP_RANGE[0] <= value <= TIMESTAMP_RANGE[1]:
+        raise MalformedFile(name, number, f"timestamp {value} is not a time between 1970 and 9999")
+    return value
 
 
 def _optional_int(text: str) -> int | None:

@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from catalog.importers import loader
 from catalog.models import Genre, Movie, MovieTag, Tag
 from ratings.models import Profile, Rating
-from tests.factories import GenreFactory, MovieFactory, RatingFactory, UserFactory
+from tests.factories import GenreFactory, MovieFactory, ProfileFactory, RatingFactory, UserFactory
 from tests.movielens_samples import CSV_RATINGS, write_csv, write_ml1m, write_ml100k, zip_folder
 
 pytestmark = pytest.mark.django_db
@@ -283,3 +283,14 @@ def test_the_real_ml100k(ml100k_dir):
     _import("ml-100k", ml100k_dir, "--quiet")
 
     assert _counts() == counts
+
+
+def test_a_database_conflict_becomes_a_clear_error_and_writes_nothing(tmp_path):
+    # someone already claimed MovieLens user 1 for an account of their own
+    ProfileFactory(user=UserFactory(username="alice"), movielens_id=1)
+    before = _snapshot()
+
+    with pytest.raises(CommandError, match="The database refused the import, nothing was written"):
+        _import("ml-100k", write_ml100k(tmp_path))
+
+    assert _snapshot() == before

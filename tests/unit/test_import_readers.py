@@ -134,6 +134,7 @@ def test_a_missing_required_file_is_named(tmp_path):
         ("ml-100k", write_ml100k, "u.data", "1\t1\tnan\t881250949\n", "u.data line 1: rating 'nan' is not a number"),
         ("ml-100k", write_ml100k, "u.data", "1\t1\t4\tyesterday\n", "u.data line 1: timestamp 'yesterday' is not"),
         ("ml-100k", write_ml100k, "u.data", "1\t-4\t4\t881250949\n", "u.data line 1: movie id must be positive"),
+        ("ml-100k", write_ml100k, "u.data", "1\t4\t4\t-5\n", "u.data line 1: timestamp -5 is not a time between"),
         (
             "ml-100k",
             write_ml100k,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from tqdm import tqdm
 
 from catalog.importers import VARIANTS, ImportFailed, sources
@@ -56,6 +57,9 @@ class Command(BaseCommand):
                     report = movielens_import(variant=chosen, directory=directory, progress=show_progress)
             except ImportFailed as error:
                 raise CommandError(str(error)) from None
+            except DatabaseError as error:
+                # Say so plainly: the transaction was rolled back, so a fix and a re-run start from a clean state.
+                raise CommandError(f"The database refused the import, nothing was written: {error}") from error
 
         if verbosity > 0 and not quiet:
             for line in report.details():
