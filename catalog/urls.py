@@ -5,5 +5,7 @@ from catalog import views
 app_name = "catalog"
 
 urlpatterns = [
+    path("", views.browse, name="browse"),
+    path("similar/", views.similar_finder, name="similar_finder"),
     path("<int:pk>/", views.movie_detail, name="movie_detail"),
 ]

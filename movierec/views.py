@@ -1,4 +1,4 @@
-"""Project-level pages: home, sign up, health."""
+"""Project-level pages: sign up and health. The home page lives in recommender.views."""
 
 from __future__ import annotations
 
@@ -16,11 +16,6 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
 
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
-
-
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -30,7 +25,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to MovieRec, {user.username}!")
-        return redirect("home")
+        return redirect("ratings:welcome")
     return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Movie
-from ratings.models import SCORES, Feedback, Rating
+from catalog.models import Genre, Movie
+from ratings.models import SCORES, Feedback, Profile, Rating
 
 #: Called after commit with the user id whenever their ratings or feedback
 #: change. The recommender registers its trigger here (see recommender.apps),
@@ -87,3 +87,21 @@ def user_data_delete(*, user: AbstractBaseUser) -> tuple[int, int]:
     if ratings or feedback:
         _changed(user.pk)
     return ratings, feedback
+
+
+@transaction.atomic
+def profile_genres_set(*, user: AbstractBaseUser, genres: Iterable[Genre]) -> Profile:
+    """Store the favourite genres picked during onboarding (replacing earlier picks)."""
+    profile, _ = Profile.objects.get_or_create(user=user)
+    profile.favourite_genres.set(genres)
+    # Favourite genres steer rows such as "Popular in <your top genre>", so listeners hear about them too.
+    _changed(user.pk)
+    return profile
+
+
+def profile_onboarded(*, user: AbstractBaseUser) -> Profile:
+    """Mark onboarding finished (or skipped); the first time counts, so a second call changes nothing."""
+    profile, _ = Profile.objects.get_or_create(user=user)
+    Profile.objects.filter(pk=profile.pk, onboarded_at__isnull=True).update(onboarded_at=timezone.now())
+    profile.refresh_from_db(fields=["onboarded_at"])
+    return profile

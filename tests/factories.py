@@ -19,7 +19,8 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"person{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
-    password = factory.PostGenerationMethodCall("set_password", "a-good-passphrase-42")
+    # Hashed before the insert: a set_password() after it would not be saved (skip_postgeneration_save).
+    password = factory.django.Password("a-good-passphrase-42")
 
 
 class ProfileFactory(factory.django.DjangoModelFactory):

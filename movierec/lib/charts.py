@@ -1,0 +1,152 @@
+"""Framework-free SVG charts, rendered on the server and inlined in the page.
+
+Why SVG from Python: the pages need no JavaScript charting library and no
+outside host, the markup can be cached as a plain string, and it scales with
+the layout. Colours and fonts come from ``.chart`` rules in site.css, so the
+functions only lay out shapes. Every label is escaped here; callers may mark
+the result safe.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+
+#: (label, value) pairs, in display order.
+Series = Sequence[tuple[str, float]]
+
+_PAD_LEFT, _PAD_RIGHT, _PAD_TOP, _PAD_BOTTOM = 48, 12, 18, 28
+
+
+def compact(value: float) -> str:
+    """``1234`` -> ``"1.2k"``, ``3.456`` -> ``"3.46"``: short labels that fit above a bar."""
+    magnitude = abs(value)
+    if magnitude >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    if magnitude >= 10_000:
+        return f"{value / 1_000:.0f}k"
+    if magnitude >= 1_000:
+        return f"{value / 1_000:.1f}k"
+    if value == int(value):
+        return f"{int(value)}"
+    return f"{value:.2f}"
+
+
+def _open(width: int, height: int, label: str, extra_class: str = "") -> list[str]:
+    classes = " ".join(filter(None, ("chart", extra_class)))
+    return [
+        f'<svg class="{classes}" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}"'
+        f' preserveAspectRatio="xMidYMid meet"><title>{escape(label)}</title>'
+    ]
+
+
+def _nice_max(value: float) -> float:
+    """The smallest 1, 2 or 5 times a power of ten at or above ``value``, for a tidy top grid line."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power
+
+
+def bar_chart(bars: Series, *, label: str, width: int = 640, height: int = 220, max_value: float | None = None) -> str:
+    """Vertical bars with the value above each and the label below."""
+    parts = _open(width, height, label)
+    if not bars:
+        return _empty(parts, width, height)
+    top = max_value or _nice_max(max(value for _, value in bars))
+    plot_w, plot_h = width - _PAD_LEFT - _PAD_RIGHT, height - _PAD_TOP - _PAD_BOTTOM
+    parts.extend(_y_grid(top, plot_w, plot_h))
+    slot = plot_w / len(bars)
+    bar_w = max(slot * 0.72, 1)
+    for index, (name, value) in enumerate(bars):
+        x = _PAD_LEFT + index * slot + (slot - bar_w) / 2
+        h = plot_h * min(value / top, 1)
+        y = _PAD_TOP + plot_h - h
+        parts.append(
+            f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" rx="2">'
+            f"<title>{escape(name)}: {value:,g}</title></rect>"
+        )
+        if len(bars) <= 24:
+            parts.append(f'<text class="value" x="{x + bar_w / 2:.1f}" y="{y - 4:.1f}">{compact(value)}</text>')
+        parts.append(f'<text class="label" x="{x + bar_w / 2:.1f}" y="{height - 10}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def hbar_chart(bars: Series, *, label: str, width: int = 640, row: int = 22, max_value: float | None = None) -> str:
+    """Horizontal bars, one row per label: reads well with many or long labels (genres, occupations)."""
+    label_w = 120
+    height = max(row * len(bars) + 8, 40)
+    parts = _open(width, height, label, "chart-h")
+    if not bars:
+        return _empty(parts, width, height)
+    top = max_value or max(value for _, value in bars) or 1
+    plot_w = width - label_w - 56
+    for index, (name, value) in enumerate(bars):
+        y = 4 + index * row
+        baseline = y + row * 0.68
+        w = plot_w * min(value / top, 1)
+        parts.append(
+            f'<text class="label label-left" x="{label_w - 8}" y="{baseline:.1f}">{escape(name)}</text>'
+            f'<rect class="bar" x="{label_w}" y="{y + 3}" width="{max(w, 1):.1f}" height="{row - 6}" rx="2">'
+            f"<title>{escape(name)}: {value:,g}</title></rect>"
+            f'<text class="value value-right" x="{label_w + w + 6:.1f}" y="{baseline:.1f}">{compact(value)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def line_chart(
+    points: Series, *, label: str, width: int = 640, height: int = 220, log_scale: bool = False, ticks: int = 6
+) -> str:
+    """A line with a soft area under it; ``log_scale`` shows long-tailed counts (ratings per user) honestly."""
+    parts = _open(width, height, label)
+    if len(points) < 2:
+        return _empty(parts, width, height)
+
+    def scale(value: float) -> float:
+        return math.log10(max(value, 1)) if log_scale else value
+
+    highest = max(scale(value) for _, value in points)
+    # A log axis tops out at the next power of ten, a linear one at the next tidy number.
+    top = max(math.ceil(highest), 1) if log_scale else _nice_max(highest)
+    plot_w, plot_h = width - _PAD_LEFT - _PAD_RIGHT, height - _PAD_TOP - _PAD_BOTTOM
+    parts.extend(_y_grid(top, plot_w, plot_h, log_scale=log_scale))
+    step = plot_w / (len(points) - 1)
+    coords = [
+        (_PAD_LEFT + index * step, _PAD_TOP + plot_h - plot_h * min(scale(value) / top, 1))
+        for index, (_, value) in enumerate(points)
+    ]
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+    base = _PAD_TOP + plot_h
+    parts.append(f'<polygon class="area" points="{_PAD_LEFT},{base} {path} {coords[-1][0]:.1f},{base}"/>')
+    parts.append(f'<polyline class="line" points="{path}"/>')
+    every = max(1, math.ceil(len(points) / ticks))
+    for index in range(0, len(points), every):
+        x, name = coords[index][0], points[index][0]
+        parts.append(f'<text class="label" x="{x:.1f}" y="{height - 10}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _y_grid(top: float, plot_w: float, plot_h: float, *, log_scale: bool = False) -> list[str]:
+    lines = []
+    # A log axis gets a line at each power of ten, a linear one at quarters.
+    fractions = [power / top for power in range(int(top) + 1)] if log_scale else [0, 0.25, 0.5, 0.75, 1]
+    for fraction in fractions:
+        y = _PAD_TOP + plot_h - plot_h * fraction
+        value = 10 ** (top * fraction) if log_scale else top * fraction
+        lines.append(
+            f'<line class="grid" x1="{_PAD_LEFT}" x2="{_PAD_LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<text class="axis" x="{_PAD_LEFT - 6}" y="{y + 4:.1f}">{compact(round(value, 2))}</text>'
+        )
+    return lines
+
+
+def _empty(parts: list[str], width: int, height: int) -> str:
+    parts.append(f'<text class="label" x="{width / 2}" y="{height / 2}">No data yet</text></svg>')
+    return "".join(parts)

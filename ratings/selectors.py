@@ -1,0 +1,219 @@
+"""Reads about one person's ratings and feedback, shaped for the pages."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, QuerySet, prefetch_related_objects
+
+from catalog.models import Genre, Movie
+from ratings.models import Feedback, Profile, Rating
+
+Kind = Feedback.Kind
+
+#: How My ratings can be ordered: the ``sort`` value -> ORM ordering.
+RATING_ORDERS: dict[str, tuple[str, ...]] = {
+    "recent": ("-updated", "-id"),
+    "oldest": ("updated", "id"),
+    "best": ("-score", "-updated"),
+    "worst": ("score", "-updated"),
+    "title": ("movie__sort_title", "movie__year"),
+}
+
+
+@dataclass(frozen=True)
+class MovieState:
+    """What one person has said about one movie."""
+
+    rating: float | None = None
+    kinds: frozenset[str] = frozenset()
+
+    @property
+    def watchlist(self) -> bool:
+        return Kind.WATCHLIST in self.kinds
+
+    @property
+    def hidden(self) -> bool:
+        return Kind.NOT_INTERESTED in self.kinds
+
+    @property
+    def more(self) -> bool:
+        return Kind.MORE_LIKE_THIS in self.kinds
+
+    @property
+    def less(self) -> bool:
+        return Kind.LESS_LIKE_THIS in self.kinds
+
+
+class CardLike(Protocol):
+    movie: Movie
+    reason: str
+    predicted_rating: float | None
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One movie card as the templates draw it: the movie, why it is shown, and the viewer's state."""
+
+    movie: Movie
+    state: MovieState = field(default_factory=MovieState)
+    reason: str = ""
+    predicted_rating: float | None = None
+
+
+def movie_states(*, user: AbstractBaseUser | AnonymousUser, movie_ids: Iterable[int]) -> dict[int, MovieState]:
+    """The viewer's rating and feedback for each movie: two queries however many movies."""
+    ids = list(movie_ids)
+    if not user.is_authenticated or not ids:
+        return {}
+    scores = dict(Rating.objects.filter(user=user, movie_id__in=ids).values_list("movie_id", "score"))
+    kinds: dict[int, set[str]] = defaultdict(set)
+    for movie_id, kind in Feedback.objects.filter(user=user, movie_id__in=ids).values_list("movie_id", "kind"):
+        kinds[movie_id].add(kind)
+    return {
+        movie_id: MovieState(rating=scores.get(movie_id), kinds=frozenset(kinds.get(movie_id, ())))
+        for movie_id in ids
+        if movie_id in scores or movie_id in kinds
+    }
+
+
+def movie_state(*, user: AbstractBaseUser | AnonymousUser, movie: Movie) -> MovieState:
+    return movie_states(user=user, movie_ids=[movie.pk]).get(movie.pk, MovieState())
+
+
+def card_tiles(*, user: AbstractBaseUser | AnonymousUser, cards: Sequence[CardLike]) -> list[Tile]:
+    """Tiles for recommendation cards; a constant number of queries (genres, ratings, feedback)."""
+    movies = [card.movie for card in cards]
+    prefetch_related_objects(movies, "genres")
+    states = movie_states(user=user, movie_ids=[movie.pk for movie in movies])
+    return [
+        Tile(
+            movie=card.movie,
+            state=states.get(card.movie.pk, MovieState()),
+            reason=card.reason,
+            predicted_rating=card.predicted_rating,
+        )
+        for card in cards
+    ]
+
+
+def movie_tiles(*, user: AbstractBaseUser | AnonymousUser, movies: Sequence[Movie]) -> list[Tile]:
+    """Tiles for plain movie lists (search, onboarding): no reason, no prediction."""
+    prefetch_related_objects(list(movies), "genres")
+    states = movie_states(user=user, movie_ids=[movie.pk for movie in movies])
+    return [Tile(movie=movie, state=states.get(movie.pk, MovieState())) for movie in movies]
+
+
+def hidden_movie_ids(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Feedback]:
+    """Movies the person marked Not interested, as a subquery: they stay out of every list until undone."""
+    return Feedback.objects.filter(user_id=user.pk, kind=Kind.NOT_INTERESTED).values("movie_id")
+
+
+def user_ratings(*, user: AbstractBaseUser, sort: str = "recent") -> QuerySet[Rating]:
+    return (
+        Rating.objects.filter(user=user)
+        .select_related("movie")
+        .prefetch_related("movie__genres")
+        .order_by(*RATING_ORDERS[sort])
+    )
+
+
+def feedback_movies(*, user: AbstractBaseUser, kind: str) -> list[Movie]:
+    """The movies of one feedback kind, newest first (the watchlist, the hidden list)."""
+    return [
+        feedback.movie
+        for feedback in Feedback.objects.filter(user=user, kind=kind)
+        .select_related("movie")
+        .prefetch_related("movie__genres")
+        .order_by("-created", "-id")
+    ]
+
+
+def user_feedback(*, user: AbstractBaseUser, kind: str | None = None) -> QuerySet[Feedback]:
+    """The person's feedback entries (all kinds, or one), newest first, with their movies (the API's list)."""
+    entries = Feedback.objects.filter(user=user)
+    if kind:
+        entries = entries.filter(kind=kind)
+    return entries.select_related("movie").prefetch_related("movie__genres").order_by("-created", "-id")
+
+
+def user_counts(*, user: AbstractBaseUser) -> dict[str, int]:
+    return {
+        "ratings": Rating.objects.filter(user=user).count(),
+        "feedback": Feedback.objects.filter(user=user).count(),
+    }
+
+
+def user_data_export(*, user: AbstractBaseUser) -> dict[str, Any]:
+    """Everything a person has told MovieRec, as plain data for the CSV and JSON downloads."""
+    ratings = [
+        {
+            "movie_id": rating.movie_id,
+            "movielens_id": rating.movie.movielens_id,
+            "title": rating.movie.title,
+            "year": rating.movie.year,
+            "score": rating.score,
+            "created": rating.created.isoformat(),
+            "updated": rating.updated.isoformat(),
+        }
+        for rating in Rating.objects.filter(user=user).select_related("movie").order_by("created", "id")
+    ]
+    feedback = [
+        {
+            "movie_id": item.movie_id,
+            "movielens_id": item.movie.movielens_id,
+            "title": item.movie.title,
+            "year": item.movie.year,
+            "kind": item.kind,
+            "created": item.created.isoformat(),
+        }
+        for item in Feedback.objects.filter(user=user).select_related("movie").order_by("created", "id")
+    ]
+    return {"username": user.get_username(), "ratings": ratings, "feedback": feedback}
+
+
+def profile_of(*, user: AbstractBaseUser) -> Profile | None:
+    return Profile.objects.filter(user=user).prefetch_related("favourite_genres").first()
+
+
+def onboarding_groups(
+    *, user: AbstractBaseUser, favourites: Iterable[Genre] = (), groups: int = 5, per_group: int = 6, pool: int = 400
+) -> list[tuple[str, list[Movie]]]:
+    """Diverse groups of well-known movies to rate: the favourite genres first, then other big genres.
+
+    1. Take the ``pool`` most-rated movies the person has not rated yet (one query, genres prefetched).
+    2. Open with "Most rated overall", then one group per genre, favourites first, then the genres with most
+       movies in the pool.
+    3. A movie goes into the first group that wants it, so no movie shows twice on the page.
+    """
+    candidates = list(
+        Movie.objects.exclude(ratings__user=user)
+        .annotate(num_ratings=Count("ratings"))
+        .filter(num_ratings__gt=0)
+        .order_by("-num_ratings", "sort_title")
+        .prefetch_related("genres")[:pool]
+    )
+    by_genre: dict[Genre, list[Movie]] = defaultdict(list)
+    for movie in candidates:
+        for genre in movie.genres.all():
+            by_genre[genre].append(movie)
+    favourite_list = list(favourites)
+    others = sorted((genre for genre in by_genre if genre not in favourite_list), key=lambda g: -len(by_genre[g]))
+    plan: list[tuple[str, list[Movie]]] = [("Most rated overall", candidates)]
+    plan += [(f"Popular in {genre.name}", by_genre[genre]) for genre in [*favourite_list, *others]]
+
+    used: set[int] = set()
+    result = []
+    for title, movies in plan:
+        chosen = [movie for movie in movies if movie.pk not in used][:per_group]
+        if len(chosen) < per_group // 2:
+            continue
+        used.update(movie.pk for movie in chosen)
+        result.append((title, chosen))
+        if len(result) == groups:
+            break
+    return result

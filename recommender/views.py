@@ -1,0 +1,68 @@
+"""The home page and its recommendation rows, and the model comparison on Insights.
+
+A signed-in home page lists its rows as placeholders that load themselves when
+scrolled into view (``hx-trigger="revealed"``). After a rating or feedback the
+response carries an ``HX-Trigger`` event; the row list listens for it and
+reloads from the fresh history, so keys that come and go ("Because you rated
+...", "Your watchlist") stay right.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from movierec.web import page_or_partial, wants_partial
+from ratings.selectors import card_tiles, profile_of
+from recommender import services as recommendations
+from recommender.insights import model_comparison
+
+#: Cards per row. Every row of a page must use the same limit: rows are de-duplicated against the rows before
+#: them as laid out for this limit.
+ROW_LIMIT = 12
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_authenticated:
+        rows = [
+            (row, card_tiles(user=user, cards=row.cards)) for row in recommendations.anonymous_rows(limit=ROW_LIMIT)
+        ]
+        return render(request, "home.html", {"rows": rows})
+    profile = profile_of(user=user)
+    context = {
+        "specs": recommendations.row_specs(user=user),
+        "onboarded": bool(profile and profile.onboarded_at),
+    }
+    return render(request, "home.html", context)
+
+
+@login_required
+@require_GET
+def rows(request: HttpRequest) -> HttpResponse:
+    """The list of row placeholders, re-read after a change; the page itself without HTMX."""
+    if not wants_partial(request):
+        return redirect("home")
+    context = {"specs": recommendations.row_specs(user=request.user), "updated": request.GET.get("updated") == "1"}
+    return render(request, "recommender/_rows.html", context)
+
+
+@login_required
+@require_GET
+def row(request: HttpRequest, key: str) -> HttpResponse:
+    # An unknown key raises UnknownRowError, which is an Http404.
+    found = recommendations.recommend_row(user=request.user, key=key, limit=ROW_LIMIT)
+    context = {
+        "row": found,
+        "tiles": card_tiles(user=request.user, cards=found.cards),
+        "updated": request.GET.get("updated") == "1",
+    }
+    return page_or_partial(request, "recommender/row.html", "recommender/_row.html", context)
+
+
+@require_GET
+def models(request: HttpRequest) -> HttpResponse:
+    return page_or_partial(request, "recommender/models.html", "recommender/_models.html", model_comparison())
