@@ -19,12 +19,14 @@ from functools import cached_property
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Max, Sum
+from django.db import connection
+from django.db.models import Count, Max, QuerySet, Sum
 
 from catalog.models import Genre, Movie
 from ratings.models import Feedback, Profile, Rating
 from recommender.algorithms.interactions import History
 from recommender.data import history_for_user
+from recommender.models import ModelVersion
 
 #: A cached snapshot is rebuilt at least this often, which also catches what the fingerprints cannot
 #: see (a genre added to a movie, a deleted rating).
@@ -141,14 +143,30 @@ def _fresh(value, fingerprint: tuple) -> bool:
     return value is not None and value.fingerprint == fingerprint and time.time() - value.built_at < MAX_AGE_SECONDS
 
 
-def catalog_snapshot() -> CatalogSnapshot:
-    """The catalog as arrays; one fingerprint query when cached, a rebuild (three queries) when movies changed."""
-    newest = Movie.objects.aggregate(top=Max("id"), newest=Max("created"))
-    fingerprint = (newest["top"], newest["newest"])
+def catalog_and_stats() -> tuple[CatalogSnapshot, RatingStats]:
+    """The catalog snapshot and the rating statistics, rebuilt when the fingerprint query says they changed."""
+    movies, ratings = _fingerprints()
     with _catalog.lock:
-        if not _fresh(_catalog.value, fingerprint):
-            _catalog.value = _build_catalog(fingerprint)
-        return _catalog.value
+        if not _fresh(_catalog.value, movies):
+            _catalog.value = _build_catalog(movies)
+        catalog = _catalog.value
+    return catalog, _rating_stats(catalog, (catalog.fingerprint, *ratings))
+
+
+def _fingerprints() -> tuple[tuple, tuple]:
+    """(newest movie id and creation time, newest rating id and update time) in one query.
+
+    Each MAX is its own scalar subquery because SQLite answers a lone MAX over an
+    indexed column from the index, but scans the whole table for two MAXes side by side.
+    """
+    movie, rating = Movie._meta.db_table, Rating._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {movie}), (SELECT MAX(created) FROM {movie}), "
+            f"(SELECT MAX(id) FROM {rating}), (SELECT MAX(updated) FROM {rating})"
+        )
+        top_movie, newest_movie, top_rating, newest_rating = cursor.fetchone()
+    return (top_movie, newest_movie), (top_rating, newest_rating)
 
 
 def _build_catalog(fingerprint: tuple) -> CatalogSnapshot:
@@ -179,10 +197,8 @@ def _build_catalog(fingerprint: tuple) -> CatalogSnapshot:
     )
 
 
-def rating_stats(catalog: CatalogSnapshot) -> RatingStats:
+def _rating_stats(catalog: CatalogSnapshot, fingerprint: tuple) -> RatingStats:
     """Counts, damped means and recent counts per catalog position (see CHEAP_REBUILD_SECONDS for freshness)."""
-    newest = Rating.objects.aggregate(top=Max("id"), updated=Max("updated"))
-    fingerprint = (catalog.fingerprint, newest["top"], newest["updated"])
     with _stats.lock:
         stats = _stats.value
         usable = (
@@ -253,6 +269,16 @@ def movies_by_id(movie_ids: list[int]) -> dict[int, Movie]:
     if not movie_ids:
         return {}
     return {movie.pk: movie for movie in Movie.objects.filter(pk__in=movie_ids).prefetch_related("genres")}
+
+
+def model_versions(*, family: str | None = None, status: str | None = None) -> QuerySet[ModelVersion]:
+    """Trained versions, newest first, optionally of one family or status (the staff API's list)."""
+    versions = ModelVersion.objects.order_by("-created", "-id")
+    if family:
+        versions = versions.filter(family=family)
+    if status:
+        versions = versions.filter(status=status)
+    return versions
 
 
 def clear_caches() -> None:

@@ -59,13 +59,12 @@ def serving_models() -> ServingModels:
 def taste_for(user: User) -> Taste:
     """The Taste of ``user`` (or of anyone, for None / anonymous) against the current models and catalog.
 
-    1. Read the catalog and statistics (cached, one fingerprint query each), the active models,
+    1. Read the catalog and statistics (cached, behind one fingerprint query), the active models,
        and the person's ratings, feedback and favourite genres (three queries, never cached).
     2. Return the cached Taste for exactly these inputs, if any.
     3. Otherwise make a new one (it scores lazily, on first use) and cache it, dropping the least recent.
     """
-    catalog = selectors.catalog_snapshot()
-    stats = selectors.rating_stats(catalog)
+    catalog, stats = selectors.catalog_and_stats()
     models = serving_models()
     state = selectors.person_state(user) if _is_person(user) else None
     person = (state.user_id, state.digest) if state is not None else None
