@@ -1,0 +1,176 @@
+"""``make bench`` (``python -m recommender.bench``): the full benchmark on MovieLens 100k, without Django.
+
+1. ml-100k's own five folds (u1..u5 base/test) for every explicit algorithm: mean RMSE, MAE, fit and
+   predict seconds over the folds.
+2. Temporal leave-last-out for every algorithm: HR@10 and NDCG@10 of each user's latest movie, ranked among
+   every movie they did not rate in training.
+3. When Surprise can run (importable here, or ``--surprise-python`` / ``SURPRISE_PYTHON`` names an
+   interpreter that has it), Surprise's SVD, KNNBaseline and BaselineOnly on the same five folds.
+
+Each table is printed with the data set, the protocol and the machine, and written to ``--output-dir``
+as JSON. An algorithm that fails is reported and the run goes on; the exit status is then 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from recommender.algorithms import ALGORITHMS, build
+from recommender.algorithms.base import set_progress
+from recommender.evaluation.report import format_table, machine_description, results_document
+from recommender.evaluation.runner import PROTOCOLS, available_algorithms, evaluate_algorithm, make_splits, summary_line
+from recommender.evaluation.splitting import Split
+from recommender.movielens import read_ml100k_folds, read_movielens
+
+#: Run by the interpreter that has Surprise, with the ml-100k folder as its argument; prints JSON results.
+SURPRISE_SCRIPT = """
+import json, sys, time
+from surprise import SVD, BaselineOnly, Dataset, KNNBaseline, Reader, accuracy
+from surprise.model_selection import PredefinedKFold
+
+folder = sys.argv[1]
+files = [(f"{folder}/u{k}.base", f"{folder}/u{k}.test") for k in range(1, 6)]
+data = Dataset.load_from_folds(files, reader=Reader("ml-100k"))
+results = {}
+# KNNBaseline as Surprise's own benchmark table runs it: item-based, pearson_baseline similarity.
+item_pearson = {"name": "pearson_baseline", "user_based": False}
+for name, make in (("SVD", lambda: SVD(random_state=0)),
+                   ("KNNBaseline", lambda: KNNBaseline(sim_options=item_pearson, verbose=False)),
+                   ("BaselineOnly", lambda: BaselineOnly(verbose=False))):
+    folds = []
+    for train, test in PredefinedKFold().split(data):
+        algo = make()
+        started = time.perf_counter()
+        algo.fit(train)
+        fitted = time.perf_counter()
+        predictions = algo.test(test)
+        done = time.perf_counter()
+        folds.append({"rmse": accuracy.rmse(predictions, verbose=False),
+                      "mae": accuracy.mae(predictions, verbose=False),
+                      "fit_seconds": fitted - started, "predict_seconds": done - fitted})
+    mean = {key: sum(fold[key] for fold in folds) / len(folds) for key in folds[0]}
+    results[f"surprise {name}"] = mean | {"splits": folds}
+print(json.dumps(results))
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    started = time.perf_counter()
+    path = args.path.expanduser()
+    if not (path / "u.data").is_file():
+        print(f"MovieLens 100k not found at {path} (pass --path or set MOVIELENS_DIR)", file=sys.stderr)
+        return 2
+    requested = args.algorithms.split(",") if args.algorithms else list(ALGORITHMS)
+    unknown = [name for name in requested if name not in ALGORITHMS]
+    if unknown:
+        print(f"Unknown algorithm(s): {', '.join(unknown)}; known: {', '.join(ALGORITHMS)}", file=sys.stderr)
+        return 2
+    names, missing = available_algorithms(requested)
+    for name, reason in missing.items():
+        print(f"skipping {name}: {reason}", file=sys.stderr)
+    data = read_movielens(path)
+    set_progress(sys.stderr.isatty())
+    machine = machine_description()
+    print(f"MovieLens 100k at {path}: {data.n_users} users, {data.n_items} movies, {len(data)} ratings\n{machine}\n")
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    failed: list[str] = []
+
+    if "folds" in args.protocols:
+        explicit = [name for name in names if build(name).explicit]
+        splits = make_splits("folds", data, folds=read_ml100k_folds(path))
+        results = _run("folds", explicit, splits, failed)
+        extra = {}
+        surprise_python = args.surprise_python or (sys.executable if importlib.util.find_spec("surprise") else None)
+        if surprise_python:
+            extra["surprise"] = _surprise(surprise_python, path)
+            results |= {name: result for name, result in extra["surprise"].items() if "rmse" in result}
+        _report("folds", results, args.output_dir, note="mean over the five folds; explicit algorithms only")
+
+    if "temporal" in args.protocols:
+        splits = make_splits("temporal", data)
+        _report("temporal", _run("temporal", names, splits, failed), args.output_dir, note="every algorithm")
+
+    print(f"Benchmark done in {time.perf_counter() - started:.0f} s; results in {args.output_dir}/")
+    if failed:
+        print(f"Failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _run(protocol: str, names: list[str], splits: list[Split], failed: list[str]) -> dict[str, dict[str, Any]]:
+    results = {}
+    for name in names:
+        try:
+            results[name] = evaluate_algorithm(name, splits, PROTOCOLS[protocol])
+        except Exception as error:  # one broken algorithm must not cost the rest of a 15-minute run
+            traceback.print_exc()
+            results[name] = {"error": f"{type(error).__name__}: {error}"}
+            failed.append(f"{name} ({protocol})")
+            print(f"{name}: FAILED: {results[name]['error']}", flush=True)
+        else:
+            print(summary_line(name, results[name]), flush=True)
+    return results
+
+
+def _report(protocol: str, results: dict[str, dict[str, Any]], output_dir: Path, *, note: str) -> None:
+    description = PROTOCOLS[protocol].description
+    print(f"\nml-100k, protocol {protocol} ({description}); {note}\n{machine_description()}")
+    print(format_table(results) + "\n", flush=True)
+    document = results_document(results, dataset="ml-100k", protocol=protocol, description=description)
+    (output_dir / f"{protocol}.json").write_text(json.dumps(document, indent=2))
+
+
+def _surprise(python: str, path: Path) -> dict[str, dict[str, Any]]:
+    """Surprise's figures on the same folds, from ``python``; {"surprise": {"error": ...}} when it cannot run."""
+    print(f"Surprise on the same folds, with {python} ...", flush=True)
+    try:
+        finished = subprocess.run(
+            [python, "-c", SURPRISE_SCRIPT, str(path)], capture_output=True, text=True, check=True, timeout=900
+        )
+        results = json.loads(finished.stdout)
+    except (OSError, subprocess.SubprocessError, json.JSONDecodeError) as error:
+        stderr = getattr(error, "stderr", "") or ""
+        print(f"Surprise could not run: {error} {stderr.strip()[-500:]}", file=sys.stderr)
+        return {"surprise": {"error": str(error)}}
+    for name, result in results.items():
+        print(summary_line(name, result), flush=True)
+    return results
+
+
+def _default_path() -> Path:
+    """``$MOVIELENS_DIR/ml-100k``, else ``shared/datasets/ml-100k`` beside the repository (as the settings do)."""
+    root = os.environ.get("MOVIELENS_DIR")
+    base = Path(root) if root else Path(__file__).resolve().parents[2] / "shared" / "datasets"
+    return base / "ml-100k"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m recommender.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--path", type=Path, default=_default_path(), help="The ml-100k folder.")
+    parser.add_argument("--output-dir", type=Path, default=Path("bench-results"), help="Where the JSON goes.")
+    parser.add_argument("--algorithms", default="", help="Comma-separated names (default: every registered one).")
+    parser.add_argument(
+        "--protocols",
+        default="folds,temporal",
+        type=lambda text: set(text.split(",")),
+        help="folds, temporal or both (default).",
+    )
+    parser.add_argument(
+        "--surprise-python",
+        default=os.environ.get("SURPRISE_PYTHON"),
+        help="A Python with scikit-surprise, for the side-by-side (default: $SURPRISE_PYTHON, or this one).",
+    )
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
