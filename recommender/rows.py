@@ -13,6 +13,7 @@ arrive as arrays from ``recommender.selectors``.
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
 from collections.abc import Callable
@@ -54,6 +55,8 @@ NEW_CANDIDATES = 200
 NEW_MAX_RATINGS = 10
 
 COLLABORATIVE, CONTENT, GENRES = "collaborative", "content", "genres"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -260,16 +263,17 @@ class Taste:
 
     @cached_property
     def liked(self) -> dict[int, str]:
-        """Catalog position of each liked movie -> how to say why it counts, newest first."""
+        """Catalog position of each liked movie -> how to say why it counts: high ratings newest first, then
+        the movies marked "more like this"."""
         liked: dict[int, str] = {}
         if self.state is None:
             return liked
-        for movie, _ in self.state.feedback.get(FeedbackKind.MORE_LIKE_THIS, ()):
-            liked.setdefault(movie, "Because you asked for more like {title}")
         history = self.state.history
         for movie, rating in zip(history.item_ids[::-1].tolist(), history.ratings[::-1].tolist(), strict=True):
             if rating >= LIKED_RATING:
-                liked.setdefault(movie, f"Because you rated {{title}} {stars(rating)}")
+                liked[movie] = f"Because you rated {{title}} {stars(rating)}"
+        for movie in self.feedback_ids(FeedbackKind.MORE_LIKE_THIS):
+            liked.setdefault(movie, "Because you asked for more like {title}")
         positions, known = self.catalog.positions(list(liked))
         return {int(position): text for position, ok, text in zip(positions, known, liked.values(), strict=True) if ok}
 
@@ -306,11 +310,20 @@ class Taste:
     # -- model scores over the catalog ------------------------------------------------------------------------------
 
     def scores(self, model: Recommender) -> np.ndarray:
-        """``model``'s scores for this person over the catalog (NaN where it cannot score)."""
+        """``model``'s scores for this person over the catalog (NaN where it cannot score, or when it fails)."""
         key = id(model)
         if key not in self._scores:
-            self._scores[key] = scatter(model, self.catalog, model.score(self.history))
+            self._scores[key] = self._scatter_safely(model, "score", lambda: model.score(self.history))
         return self._scores[key]
+
+    def _scatter_safely(self, model: Recommender, what: str, call: Callable[[], np.ndarray]) -> np.ndarray:
+        # One model failing must not take the page down: its part drops out and the others still serve.
+        try:
+            return scatter(model, self.catalog, call())
+        except Exception:
+            user = self.state.user_id if self.state else None
+            logger.exception("%s failed to %s for user %s; serving without it", model.name, what, user)
+            return np.full(len(self.catalog), np.nan)
 
     @cached_property
     def popularity(self) -> np.ndarray:
@@ -334,7 +347,7 @@ class Taste:
         model = self.models.predictor
         if model is None:
             return None
-        return scatter(model, self.catalog, model.predict(self.history, model.item_ids))
+        return self._scatter_safely(model, "predict", lambda: model.predict(self.history, model.item_ids))
 
     def predicted_at(self, position: int) -> float | None:
         if self.predicted is None or not np.isfinite(self.predicted[position]):

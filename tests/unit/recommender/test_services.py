@@ -336,3 +336,17 @@ def test_recommend_command_prints_rows_and_refuses_an_unknown_user(serving, alic
     assert f"Because you rated {serving.action_movies[1].title}" in out.getvalue()
     with pytest.raises(CommandError, match="nobody"):
         call_command("recommend", "nobody")
+
+
+def test_a_model_that_fails_to_score_drops_out_and_the_page_still_serves(serving, alice, monkeypatch, caplog):
+    content = serving.models["content"]["content"]
+
+    def broken(history, items=None):
+        raise RuntimeError("corrupt weights")
+
+    monkeypatch.setattr(content, "score", broken)
+
+    rows = services.recommend_rows(user=alice, limit=4)
+
+    assert rows[0].key == "top-picks" and rows[0].cards
+    assert "content failed to score" in caplog.text
