@@ -1,0 +1,213 @@
+"""The home page, its lazily loaded rows, and onboarding."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from ratings.models import Profile
+from recommender import services
+from tests.factories import FeedbackFactory, GenreFactory, UserFactory
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def card_ids(html: str) -> list[int]:
+    return [int(found) for found in re.findall(r'class="movie-card[^"]*" id="card-\d+" data-movie="(\d+)"', html)]
+
+
+def row_urls(html: str) -> list[str]:
+    return re.findall(r'hx-get="(/recommendations/rows/[\w-]+/)" hx-trigger="revealed"', html)
+
+
+@pytest.fixture
+def person(seed, client):
+    person = seed.people[0]
+    client.force_login(person)
+    return person
+
+
+# --- home ----------------------------------------------------------------------------------------------------------
+
+
+def test_anonymous_home_has_rows_and_an_invitation(client, seed):
+    body = client.get(reverse("home")).content.decode()
+
+    assert "Create a free account" in body
+    assert "Popular on MovieRec" in body and "Trending now" in body and "Popular in " in body
+    ids = card_ids(body)
+    assert ids and len(ids) == len(set(ids)), "no movie twice on a page"
+    assert "Log in to rate" in body and 'class="stars"' not in body
+
+
+def test_signed_in_home_lists_lazy_rows_in_order(client, person):
+    body = client.get(reverse("home")).content.decode()
+
+    urls = row_urls(body)
+    titles = [title for _, title in services.row_specs(user=person)]
+    assert urls[0] == "/recommendations/rows/top-picks/"
+    assert len(urls) == len(titles) and all(title in body for title in titles)
+    assert any(url.startswith("/recommendations/rows/because-") for url in urls)
+    assert "hidden-gems" in body and "new-in-catalog" in body
+    assert 'hx-trigger="ratings-changed from:body, watchlist-changed from:body"' in body
+
+
+def test_rows_on_one_page_never_repeat_a_movie_and_every_card_says_why(client, person):
+    seen: list[int] = []
+    for url in row_urls(client.get(reverse("home")).content.decode()):
+        body = client.get(url, **HTMX).content.decode()
+        ids = card_ids(body)
+        seen += ids
+        assert body.count('<p class="reason">') == len(ids), url
+    assert seen and len(seen) == len(set(seen))
+    rated = set(person.ratings.values_list("movie_id", flat=True))
+    assert not rated & set(seen), "nothing the person already rated is recommended"
+
+
+def test_row_partial_and_row_page(client, person):
+    partial = client.get("/recommendations/rows/top-picks/", **HTMX)
+    page = client.get("/recommendations/rows/top-picks/")
+
+    assert "<html" not in partial.content.decode() and partial.content.decode().lstrip().startswith("<section")
+    assert "HX-Request" in partial.headers["Vary"]
+    assert "<html" in page.content.decode() and "<h1>Top picks for you</h1>" in page.content.decode()
+    assert card_ids(page.content.decode()) == card_ids(partial.content.decode())
+
+
+def test_row_marked_updated_after_a_change(client, person):
+    body = client.get("/recommendations/rows/top-picks/?updated=1", **HTMX).content.decode()
+    assert '<span class="row-note">Updated</span>' in body
+    rows = client.get(reverse("recommender:rows") + "?updated=1", **HTMX).content.decode()
+    assert "Your rows were updated" in rows and "?updated=1" in rows
+
+
+def test_rows_list_without_htmx_is_the_home_page(client, person):
+    response = client.get(reverse("recommender:rows"))
+    assert response.status_code == 302 and response.headers["Location"] == reverse("home")
+
+
+def test_unknown_row_is_404(client, person):
+    assert client.get("/recommendations/rows/no-such-row/", **HTMX).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/recommendations/rows/", "/recommendations/rows/top-picks/"])
+def test_rows_are_private(client, seed, url):
+    response = client.get(url, **HTMX)
+    assert response.status_code == 302 and response.headers["Location"].startswith(reverse("login"))
+
+
+def test_a_rating_shapes_the_rows_at_once(client, person, seed):
+    before = card_ids(client.get("/recommendations/rows/top-picks/", **HTMX).content.decode())
+    client.post(reverse("ratings:rate"), {"movie": before[0], "score": "5"}, **HTMX)
+    after = card_ids(client.get("/recommendations/rows/top-picks/", **HTMX).content.decode())
+    assert before[0] not in after
+
+
+def test_not_interested_movie_never_comes_back_until_undone(client, person):
+    top = card_ids(client.get("/recommendations/rows/top-picks/", **HTMX).content.decode())
+    FeedbackFactory(user=person, movie_id=top[0], kind="not_interested")
+
+    everywhere = []
+    for url in row_urls(client.get(reverse("home")).content.decode()):
+        everywhere += card_ids(client.get(url, **HTMX).content.decode())
+    assert top[0] not in everywhere
+
+    client.post(reverse("ratings:feedback_remove"), {"movie": top[0], "kind": "not_interested"})
+    assert top[0] in card_ids(client.get("/recommendations/rows/top-picks/", **HTMX).content.decode())
+
+
+def test_watchlist_row_appears_once_something_is_on_it(client, person, seed):
+    unrated = next(movie for movie in seed.movies if not person.ratings.filter(movie=movie).exists())
+    client.post(reverse("ratings:feedback_add"), {"movie": unrated.pk, "kind": "watchlist"}, **HTMX)
+    assert "/recommendations/rows/watchlist/" in client.get(reverse("home")).content.decode()
+    assert unrated.pk in card_ids(client.get("/recommendations/rows/watchlist/", **HTMX).content.decode())
+
+
+def test_a_row_costs_a_constant_number_of_queries(client, person):
+    # The first request warms the per-process catalog snapshot; later rows pay only their own reads.
+    client.get("/recommendations/rows/top-picks/", **HTMX)
+    counts = {}
+    for key, _ in services.row_specs(user=person):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/recommendations/rows/{key}/", **HTMX)
+        if card_ids(response.content.decode()):
+            counts[key] = len(queries)
+    assert len(counts) >= 3 and len(set(counts.values())) == 1, counts
+    assert max(counts.values()) <= 12, counts
+
+
+def test_home_offers_onboarding_until_it_is_done(client, person):
+    assert "Pick your favourite genres" in client.get(reverse("home")).content.decode()
+    client.post(reverse("ratings:welcome_done"))
+    assert "Pick your favourite genres" not in client.get(reverse("home")).content.decode()
+
+
+# --- onboarding ------------------------------------------------------------------------------------------------
+
+
+def test_signup_leads_to_onboarding(client, db):
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "newbie",
+            "email": "n@example.org",
+            "password1": "a-good-passphrase-42",
+            "password2": "a-good-passphrase-42",
+        },
+    )
+    assert response.status_code == 302 and response.headers["Location"] == reverse("ratings:welcome")
+
+
+def test_onboarding_stores_favourite_genres_then_offers_groups_to_rate(client, seed):
+    newbie = UserFactory()
+    client.force_login(newbie)
+
+    page = client.get(reverse("ratings:welcome"))
+    assert page.status_code == 200 and "Sci-Fi" in page.content.decode()
+    response = client.post(reverse("ratings:welcome"), {"genres": [seed.genres["Sci-Fi"].pk]})
+    assert response.headers["Location"] == reverse("ratings:welcome_rate")
+    assert list(Profile.objects.get(user=newbie).favourite_genres.values_list("name", flat=True)) == ["Sci-Fi"]
+
+    body = client.get(reverse("ratings:welcome_rate")).content.decode()
+    assert "Most rated overall" in body and "Popular in Sci-Fi" in body
+    assert body.index("Popular in Sci-Fi") < body.index("Popular in Drama") if "Popular in Drama" in body else True
+    ids = card_ids(body)
+    assert len(ids) >= 10 and len(ids) == len(set(ids))
+    assert "0 of 10" in body
+
+
+def test_onboarding_bad_genre_is_a_400_naming_the_field(client, seed):
+    client.force_login(UserFactory())
+    response = client.post(reverse("ratings:welcome"), {"genres": ["999999"]})
+    assert response.status_code == 400 and "field-error" in response.content.decode()
+
+
+def test_onboarding_progress_counts_ratings(client, seed):
+    newbie = UserFactory()
+    client.force_login(newbie)
+    for movie in seed.movies[:10]:
+        client.post(reverse("ratings:rate"), {"movie": movie.pk, "score": "4"}, **HTMX)
+
+    body = client.get(reverse("ratings:welcome_progress"), **HTMX).content.decode()
+    assert "<html" not in body and "10 rated." in body and 'aria-valuenow="10"' in body
+    assert client.get(reverse("ratings:welcome_progress")).status_code == 302
+
+
+def test_finishing_onboarding_marks_the_profile_and_recommendations_are_ready(client, seed):
+    newbie = UserFactory()
+    client.force_login(newbie)
+    GenreFactory(name="Documentary")
+    for movie in seed.movies[:10]:
+        client.post(reverse("ratings:rate"), {"movie": movie.pk, "score": "4.5"})
+
+    response = client.post(reverse("ratings:welcome_done"), follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("home")
+    assert Profile.objects.get(user=newbie).onboarded_at is not None
+    assert "/recommendations/rows/because-" in response.content.decode(), "fold-in: personal rows at once"
+    top = client.get("/recommendations/rows/top-picks/", **HTMX).content.decode()
+    assert card_ids(top) and not set(card_ids(top)) & {movie.pk for movie in seed.movies[:10]}
