@@ -21,6 +21,7 @@ from catalog.models import Genre, Movie
 from ratings.models import Feedback
 from ratings.services import feedback_add, rating_upsert
 from recommender import services
+from recommender.algorithms import build
 from recommender.algorithms.base import Recommender
 from recommender.algorithms.content import ContentBased
 from recommender.algorithms.knn import ItemKNN, ItemKNNConfig
@@ -273,6 +274,20 @@ def test_anonymous_rows_are_popular_trending_and_the_biggest_genres(serving):
     assert rows[0].cards[0].movie == serving.action_movies[0]
     assert rows[0].cards[0].reason == "Rated by 20 people"
     assert len(page_ids(rows)) == len(set(page_ids(rows)))
+
+
+def test_fans_like_you_and_up_next_rows_come_from_the_ncf_and_sequence_models(serving, alice):
+    data = interactions_from_db()
+    serving.models["ncf"] = {"ncf_implicit": build("ncf_implicit", epochs=2, factors=8, fold_in_steps=5).fit(data)}
+    serving.models["sequence"] = {"sequence": build("sequence", epochs=2, factors=8, hidden=16).fit(data)}
+
+    rows = {row.key: row for row in services.recommend_rows(user=alice, limit=3)}
+
+    assert {card.reason for card in rows["fans-like-you"].cards} == {"Fans like you also loved it"}
+    # Alice's latest rating is "Action 1".
+    assert {card.reason for card in rows["up-next"].cards} == {"Up next after Action 1"}
+    assert rows["fans-like-you"].title == "Fans like you also loved"
+    assert rows["up-next"].title == "Up next for you"
 
 
 # -- similar movies -------------------------------------------------------------------------------------------------
