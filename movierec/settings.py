@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from movierec.lib.env import EnvError, env_bool, env_int, env_list, env_path, env_str
+from movierec.lib.env import EnvError, env_bool, env_int, env_list, env_path, env_rate, env_str
 from movierec.lib.net import tcp_reachable
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,6 +34,10 @@ try:
     EMAIL_BACKEND = env_str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="MovieRec <noreply@movierec.local>")
     LOG_LEVEL = env_str("LOG_LEVEL", default="INFO").upper()
+    API_PAGE_SIZE = env_int("API_PAGE_SIZE", 20, minimum=1)
+    API_THROTTLE_ANON = env_rate("API_THROTTLE_ANON", "60/minute")
+    API_THROTTLE_USER = env_rate("API_THROTTLE_USER", "600/minute")
+    API_THROTTLE_AUTH = env_rate("API_THROTTLE_AUTH", "10/minute")
 except EnvError as error:
     raise ImproperlyConfigured(str(error)) from None
 
@@ -64,6 +68,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "catalog",
     "ratings",
     "recommender",
@@ -138,7 +143,7 @@ if REDIS_AVAILABLE:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    for folder in ("queue", "processed"):
+    for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -146,6 +151,8 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # Broadcasts (worker pings, control commands) also live under var/, not in the working directory.
+        "control_folder": str(BROKER_DIR / "control"),
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -171,12 +178,40 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Token first: an anonymous request then gets 401 with WWW-Authenticate, not 403.
+    # Session auth lets the browser use the API; DRF enforces CSRF on its writes.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "movierec.api_pagination.Pagination",
+    "PAGE_SIZE": API_PAGE_SIZE,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "user": API_THROTTLE_USER, "auth": API_THROTTLE_AUTH},
+    "EXCEPTION_HANDLER": "movierec.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MovieRec API",
     "DESCRIPTION": "Movies, ratings, feedback and personalized recommendations.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's files come from the sidecar package: the docs page needs no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "movierec.api_errors.document_error_responses",
+    ],
 }
 
 if not DEBUG:

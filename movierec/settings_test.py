@@ -13,6 +13,10 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("MODEL_DIR", tempfile.mkdtemp(prefix="movierec-models-"))
+# High enough that no test is throttled by accident; the throttle tests set their own rates.
+os.environ.setdefault("API_THROTTLE_ANON", "100000/minute")
+os.environ.setdefault("API_THROTTLE_USER", "100000/minute")
+os.environ.setdefault("API_THROTTLE_AUTH", "100000/minute")
 
 from movierec.settings import *  # noqa: F403  (the test settings extend the real ones)
 

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from rest_framework.test import APIClient
 
+from movierec.services import token_issue
 from tests.factories import UserFactory
 
 
@@ -21,6 +25,24 @@ def other_user(db):
 @pytest.fixture
 def staff_user(db):
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    """An anonymous API client."""
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(db) -> Callable[[AbstractBaseUser], APIClient]:
+    """``api_as(user)``: an API client that sends the user's token, as a mobile client does."""
+
+    def make(user: AbstractBaseUser) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user).key}")
+        return client
+
+    return make
 
 
 @pytest.fixture

@@ -69,3 +69,15 @@ def env_path(name: str, default: Path) -> Path:
     if value is None or value == "":
         return default
     return Path(value).expanduser().resolve()
+
+
+_RATE_PERIODS = {"second", "minute", "hour", "day"}
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate like ``100/minute`` (the form Django REST framework's throttles parse)."""
+    value = env_str(name, default)
+    count, _, period = value.partition("/")
+    if not count.isdigit() or int(count) < 1 or period not in _RATE_PERIODS:
+        raise EnvError(f"{name} must look like 100/minute (per second, minute, hour or day), got {value!r}")
+    return value

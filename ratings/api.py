@@ -1,0 +1,133 @@
+"""Ratings, feedback and personal data API: each person reads and writes only their own.
+
+Another person's ids answer 404, never 403, so ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import get_object_or_404
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.models import Movie
+from ratings import selectors, services
+from ratings.models import Feedback, Rating
+from ratings.serializers import (
+    DataDeletedSerializer,
+    ExportSerializer,
+    FeedbackQuerySerializer,
+    FeedbackSerializer,
+    FeedbackWriteSerializer,
+    RatingQuerySerializer,
+    RatingSerializer,
+    RatingWriteSerializer,
+)
+
+MOVIE_ID = OpenApiParameter("movie_id", int, OpenApiParameter.PATH, description="The movie's id.")
+
+
+def _movie_or_404(movie_id: str) -> Movie:
+    try:
+        return get_object_or_404(Movie.objects.prefetch_related("genres"), pk=movie_id)
+    except Http404 as error:
+        raise NotFound(f"movie_id: no movie with id {movie_id}.") from error
+
+
+@extend_schema_view(
+    list=extend_schema(summary="My ratings", parameters=[RatingQuerySerializer]),
+    retrieve=extend_schema(summary="My rating of one movie", parameters=[MOVIE_ID]),
+    update=extend_schema(
+        summary="Rate a movie (create or change)",
+        parameters=[MOVIE_ID],
+        request=RatingWriteSerializer,
+        responses={200: RatingSerializer},
+    ),
+    destroy=extend_schema(summary="Remove my rating of a movie", parameters=[MOVIE_ID], responses={204: None}),
+)
+class MyRatingViewSet(viewsets.GenericViewSet):
+    serializer_class = RatingSerializer
+    queryset = Rating.objects.none()
+    lookup_url_kwarg = "movie_id"
+
+    def get_queryset(self) -> QuerySet[Rating]:
+        query = RatingQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.user_ratings(user=self.request.user, **query.validated_data)
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(RatingSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, movie_id: str) -> Response:
+        rating = get_object_or_404(selectors.user_ratings(user=request.user), movie=_movie_or_404(movie_id))
+        return Response(RatingSerializer(rating).data)
+
+    def update(self, request: Request, movie_id: str) -> Response:
+        movie = _movie_or_404(movie_id)
+        serializer = RatingWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rating = services.rating_upsert(user=request.user, movie=movie, **serializer.validated_data)
+        return Response(RatingSerializer(rating).data)
+
+    def destroy(self, request: Request, movie_id: str) -> Response:
+        if not services.rating_delete(user=request.user, movie=_movie_or_404(movie_id)):
+            raise NotFound(f"movie_id: you have not rated movie {movie_id}.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="My feedback", parameters=[FeedbackQuerySerializer]),
+    create=extend_schema(
+        summary="Give feedback on a movie (not interested, watchlist, seen, more or less like this)",
+        request=FeedbackWriteSerializer,
+        responses={201: FeedbackSerializer},
+    ),
+    destroy=extend_schema(summary="Take feedback back", responses={204: None}),
+)
+class MyFeedbackViewSet(viewsets.GenericViewSet):
+    serializer_class = FeedbackSerializer
+    queryset = Feedback.objects.none()
+
+    def get_queryset(self) -> QuerySet[Feedback]:
+        if self.action != "list":
+            return selectors.user_feedback(user=self.request.user)
+        query = FeedbackQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.user_feedback(user=self.request.user, **query.validated_data)
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(FeedbackSerializer(page, many=True).data)
+
+    def create(self, request: Request) -> Response:
+        serializer = FeedbackWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        feedback = services.feedback_add(user=request.user, **serializer.validated_data)
+        return Response(FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        feedback = self.get_object()
+        services.feedback_remove(user=request.user, movie=feedback.movie, kind=feedback.kind)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyExportView(APIView):
+    @extend_schema(summary="Download everything I have told MovieRec", responses={200: ExportSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(selectors.user_data_export(user=request.user))
+
+
+class MyDataView(APIView):
+    @extend_schema(
+        summary="Delete all my ratings and feedback (the account stays)",
+        responses={200: OpenApiResponse(DataDeletedSerializer, description="How much was deleted.")},
+    )
+    def delete(self, request: Request) -> Response:
+        ratings, feedback = services.user_data_delete(user=request.user)
+        return Response(DataDeletedSerializer({"ratings_deleted": ratings, "feedback_deleted": feedback}).data)

@@ -1,0 +1,100 @@
+"""Shapes of ratings, feedback and personal data in the API, and validation of their input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import Movie
+from catalog.serializers import MovieSummarySerializer
+from ratings.models import MAX_SCORE, MIN_SCORE, Feedback, Rating
+from ratings.selectors import RATING_ORDERS
+from ratings.services import score_validate
+
+
+@extend_schema_field({"type": "number", "minimum": MIN_SCORE, "maximum": MAX_SCORE, "multipleOf": 0.5})
+class ScoreField(serializers.Field):
+    """A JSON number on the half-star scale; the scale itself is checked by the service's score_validate."""
+
+    default_error_messages = {"type": "Score must be a number, got {kind}."}
+
+    def to_internal_value(self, data: Any) -> float:
+        # JSON true would pass float() as 1.0 and "4" as 4.0; a score is a number, nothing else.
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("type", kind=type(data).__name__)
+        try:
+            return score_validate(data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict["score"]) from None
+
+    def to_representation(self, value: float) -> float:
+        return value
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    movie = MovieSummarySerializer(read_only=True)
+    score = ScoreField(read_only=True)
+
+    class Meta:
+        model = Rating
+        fields = ["movie", "score", "created", "updated"]
+
+
+class RatingWriteSerializer(serializers.Serializer):
+    score = ScoreField(help_text="0.5 to 5 in half steps.")
+
+
+class RatingQuerySerializer(serializers.Serializer):
+    sort = serializers.ChoiceField(choices=list(RATING_ORDERS), default="recent")
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    movie = MovieSummarySerializer(read_only=True)
+
+    class Meta:
+        model = Feedback
+        fields = ["id", "movie", "kind", "created"]
+
+
+class FeedbackWriteSerializer(serializers.Serializer):
+    movie = serializers.PrimaryKeyRelatedField(queryset=Movie.objects.all(), help_text="The movie's id.")
+    kind = serializers.ChoiceField(choices=Feedback.Kind.choices)
+
+
+class FeedbackQuerySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Feedback.Kind.choices, required=False)
+
+
+class ExportedRatingSerializer(serializers.Serializer):
+    movie_id = serializers.IntegerField()
+    movielens_id = serializers.IntegerField(allow_null=True)
+    title = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+    score = serializers.FloatField()
+    created = serializers.DateTimeField()
+    updated = serializers.DateTimeField()
+
+
+class ExportedFeedbackSerializer(serializers.Serializer):
+    movie_id = serializers.IntegerField()
+    movielens_id = serializers.IntegerField(allow_null=True)
+    title = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+    kind = serializers.ChoiceField(choices=Feedback.Kind.choices)
+    created = serializers.DateTimeField()
+
+
+class ExportSerializer(serializers.Serializer):
+    """Documents ratings.selectors.user_data_export, whose plain data the export returns as is."""
+
+    username = serializers.CharField()
+    ratings = ExportedRatingSerializer(many=True)
+    feedback = ExportedFeedbackSerializer(many=True)
+
+
+class DataDeletedSerializer(serializers.Serializer):
+    ratings_deleted = serializers.IntegerField()
+    feedback_deleted = serializers.IntegerField()

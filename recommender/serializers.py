@@ -1,0 +1,83 @@
+"""Shapes of recommendations and trained model versions in the API, and validation of their query input."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from catalog.serializers import MovieSummarySerializer
+from movierec.api_pagination import LimitQuerySerializer
+from recommender.models import ModelVersion
+from recommender.registry import FAMILIES
+from recommender.rows import COLLABORATIVE, CONTENT
+
+
+class CardSerializer(serializers.Serializer):
+    """One recommended movie and why (recommender.rows.Card)."""
+
+    movie = MovieSummarySerializer()
+    score = serializers.FloatField(help_text="What the list was ranked by; comparable within one list only.")
+    predicted_rating = serializers.FloatField(
+        allow_null=True, help_text="Stars 0.5 to 5 the person would likely give, when a rating model can say."
+    )
+    reason = serializers.CharField(help_text='Why it is shown, e.g. "Because you rated Heat 5 stars".')
+
+
+class RowSerializer(serializers.Serializer):
+    """One row of the home page (recommender.rows.Row)."""
+
+    key = serializers.CharField()
+    title = serializers.CharField()
+    cards = CardSerializer(many=True)
+
+
+class SimilarQuerySerializer(LimitQuerySerializer):
+    kind = serializers.ChoiceField(
+        choices=[COLLABORATIVE, CONTENT],
+        default=COLLABORATIVE,
+        help_text="collaborative: liked by the same people; content: alike in genres, tags and title.",
+    )
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "family",
+            "algorithms",
+            "status",
+            "params",
+            "metrics",
+            "n_ratings",
+            "n_users",
+            "n_items",
+            "fit_seconds",
+            "eval_seconds",
+            "error",
+            "created",
+            "started",
+            "finished",
+            "activated",
+        ]
+
+
+class ModelVersionQuerySerializer(serializers.Serializer):
+    family = serializers.ChoiceField(choices=list(FAMILIES), required=False)
+    status = serializers.ChoiceField(choices=ModelVersion.Status.choices, required=False)
+
+
+class RetrainSerializer(serializers.Serializer):
+    families = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(FAMILIES)),
+        required=False,
+        min_length=1,
+        help_text="Families to retrain; all of them when left out.",
+    )
+
+
+class RetrainQueuedSerializer(serializers.Serializer):
+    queued = serializers.DictField(
+        child=serializers.BooleanField(),
+        help_text="Per family: true when the run was sent to the training queue, false when the queue could not be "
+        "reached (retry later).",
+    )

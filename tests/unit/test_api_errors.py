@@ -1,0 +1,146 @@
+"""The one error format, throttling, and the schema and docs pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache.backends.locmem import LocMemCache
+from rest_framework.throttling import SimpleRateThrottle
+
+from catalog import api as catalog_api
+from movierec.lib.env import EnvError, env_rate
+from tests.factories import MovieFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rates(monkeypatch):
+    """``rates(anon=..., user=..., auth=...)``: throttle rates for this test, counted in a fresh cache."""
+    monkeypatch.setattr(SimpleRateThrottle, "cache", LocMemCache("throttle-test", {}))
+
+    def set_rates(**scopes: str) -> None:
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": None, "user": None, "auth": None, **scopes})
+
+    return set_rates
+
+
+def test_not_found_has_exactly_the_documented_keys(api_client):
+    response = api_client.get("/api/v1/movies/424242/")
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {"status": 404, "code": "not_found", "message": "No Movie matches the given query."}
+    }
+
+
+def test_method_not_allowed_uses_the_format(api_client):
+    response = api_client.delete("/api/v1/genres/")
+
+    assert response.status_code == 405
+    assert set(response.json()["error"]) == {"status", "code", "message"}
+
+
+def test_an_unexpected_failure_is_a_500_in_the_format_and_logged(api_client, monkeypatch, caplog):
+    # Given a read that breaks
+    def broken():
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(catalog_api.selectors, "genre_list", broken)
+
+    # When it is called
+    response = api_client.get("/api/v1/genres/")
+
+    # Then the client gets the format without internals, and the log gets the traceback
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "server_error"
+    assert "disk on fire" not in response.content.decode()
+    assert any(record.exc_info and "disk on fire" in str(record.exc_info[1]) for record in caplog.records)
+
+
+def test_anonymous_requests_are_throttled_with_retry_after(api_client, rates):
+    # Given two anonymous requests a minute
+    rates(anon="2/minute")
+    MovieFactory()
+
+    # When a third comes
+    statuses = [api_client.get("/api/v1/genres/").status_code for _ in range(3)]
+    third = api_client.get("/api/v1/genres/")
+
+    # Then it is refused with how long to wait
+    assert statuses == [200, 200, 429]
+    assert third.json()["error"]["code"] == "throttled"
+    assert int(third.headers["Retry-After"]) > 0
+
+
+def test_signed_in_requests_have_their_own_budget(user, api_as, api_client, rates):
+    # Given anonymous traffic has used up the anonymous budget
+    rates(anon="1/minute", user="3/minute")
+    api_client.get("/api/v1/genres/")
+    client = api_as(user)
+
+    # When a signed-in person makes four requests
+    statuses = [client.get("/api/v1/me/").status_code for _ in range(4)]
+
+    # Then they get their own three before being throttled
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_sign_in_attempts_have_a_tighter_scope(api_client, rates):
+    rates(auth="2/minute")
+
+    statuses = [
+        api_client.post("/api/v1/auth/token/", {"username": "x", "password": "y"}, format="json").status_code
+        for _ in range(3)
+    ]
+
+    assert statuses == [400, 400, 429]
+
+
+@pytest.mark.parametrize("value", ["100", "100/fortnight", "0/minute", "many/minute"])
+def test_throttle_rates_from_the_environment_fail_loudly(monkeypatch, value):
+    monkeypatch.setenv("API_THROTTLE_USER", value)
+
+    with pytest.raises(EnvError, match="API_THROTTLE_USER must look like 100/minute"):
+        env_rate("API_THROTTLE_USER", "600/minute")
+
+
+def test_schema_documents_every_endpoint_and_the_error_format(api_client):
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    schema = response.json()
+    assert response.status_code == 200
+    assert "Error" in schema["components"]["schemas"]
+    expected = {
+        "/api/v1/auth/register/",
+        "/api/v1/auth/token/",
+        "/api/v1/auth/token/refresh/",
+        "/api/v1/me/",
+        "/api/v1/movies/",
+        "/api/v1/movies/{id}/",
+        "/api/v1/movies/{movie_id}/similar/",
+        "/api/v1/genres/",
+        "/api/v1/me/ratings/",
+        "/api/v1/me/ratings/{movie_id}/",
+        "/api/v1/me/feedback/",
+        "/api/v1/me/feedback/{id}/",
+        "/api/v1/me/recommendations/",
+        "/api/v1/me/rows/",
+        "/api/v1/me/rows/{key}/",
+        "/api/v1/me/export/",
+        "/api/v1/me/data/",
+        "/api/v1/models/",
+        "/api/v1/models/retrain/",
+    }
+    assert set(schema["paths"]) == expected
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert {"401", "429"} <= set(operation["responses"]), f"{method} {path}"
+
+
+def test_docs_page_serves_swagger_ui_from_this_site_not_a_cdn(api_client):
+    response = api_client.get("/api/docs/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
