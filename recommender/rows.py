@@ -32,6 +32,8 @@ from recommender.selectors import CatalogSnapshot, PersonState, RatingStats
 
 #: A rating at or above this is "liked": it seeds "Because you rated" rows and explains picks.
 LIKED_RATING = 4.0
+#: The middle of the 0.5-5 scale: a rating above it draws the person towards the movie's genres, the more the higher.
+NEUTRAL_RATING = 2.5
 #: "More like this" enters the fold-in history as this rating, so every model moves towards the movie.
 MORE_LIKE_THIS_RATING = 4.5
 #: How far one "more / less like this" moves a movie in the blend, per unit of similarity (blend scores are 0..1).
@@ -279,12 +281,14 @@ class Taste:
 
     @cached_property
     def genre_preference(self) -> np.ndarray:
-        """Per genre: liked movies in it, plus one for each onboarding favourite (so a cold start has a taste too)."""
+        """Per genre: how far above NEUTRAL_RATING the person rates its movies, summed, plus one per onboarding
+        favourite (so a cold start has a taste too, and a long history outweighs the onboarding choice)."""
         preference = np.zeros(len(self.catalog.genre_ids))
         if self.state is None:
             return preference
-        if self.liked:
-            preference += self.catalog.genres[list(self.liked)].sum(axis=0)
+        positions, known = self.catalog.positions(self.history.item_ids)
+        weights = np.clip(self.history.ratings[known] - NEUTRAL_RATING, 0.0, None)
+        preference += weights @ self.catalog.genres[positions[known]]
         for genre in self.state.favourite_genres:
             if genre in self.catalog.genre_index:
                 preference[self.catalog.genre_index[genre]] += 1.0
@@ -436,7 +440,8 @@ class Taste:
 
     def _personal_reason(self, position: int) -> str | None:
         if self.liked:
-            vector, _ = self.similarity(int(self.catalog.ids[position]), (COLLABORATIVE, CONTENT), REASON_NEIGHBOURS)
+            # Not kept in the similarity cache: each card asks about a different movie, once.
+            vector, _ = self._similarity(int(self.catalog.ids[position]), (COLLABORATIVE, CONTENT), REASON_NEIGHBOURS)
             liked = np.fromiter(self.liked, dtype=np.int64, count=len(self.liked))
             closeness = vector[liked]
             if closeness.max() > 0:

@@ -148,13 +148,23 @@ def test_watchlist_seen_and_feedback_are_kept_off_rows_but_only_ratings_and_reje
     assert taste.banned.tolist() == [True, True, True, True, True, False]
 
 
-def test_top_genres_put_the_liked_genres_first_then_the_onboarding_favourites():
+def test_top_genres_follow_the_highest_ratings_and_onboarding_favourites_come_after():
     catalog = make_catalog([["Action"], ["Action", "Drama"], ["Comedy"], ["Drama"]])
     person = make_person({10: 5.0, 20: 4.0, 30: 1.0}, favourites=(2,))  # genre pk 2 is Comedy
 
     taste = make_taste(catalog, make_stats([1] * 4), person)
 
-    assert [GENRES[g] for g in taste.top_genres] == ["Action", "Comedy", "Drama"]
+    # Action 2.5 + 1.5, Drama 1.5, Comedy 0 from its 1-star rating + 1 as a favourite.
+    assert [GENRES[g] for g in taste.top_genres] == ["Action", "Drama", "Comedy"]
+
+
+def test_a_person_who_never_rates_high_still_gets_the_genre_they_rate_most():
+    catalog = make_catalog([["Action"], ["Drama"], ["Drama"], ["Comedy"]])
+    person = make_person({10: 3.0, 20: 3.0, 30: 3.5, 40: 2.0})
+
+    taste = make_taste(catalog, make_stats([1] * 4), person)
+
+    assert [GENRES[g] for g in taste.top_genres] == ["Drama", "Action"]
 
 
 def test_a_cold_start_page_has_no_because_rows_and_a_row_per_favourite_genre():
