@@ -30,7 +30,7 @@ def compact(value: float) -> str:
         return f"{value / 1_000:.1f}k"
     if value == int(value):
         return f"{int(value)}"
-    return f"{value:.2f}"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _open(width: int, height: int, label: str, extra_class: str = "") -> list[str]:
@@ -70,7 +70,7 @@ def bar_chart(bars: Series, *, label: str, width: int = 640, height: int = 220, 
             f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" rx="2">'
             f"<title>{escape(name)}: {value:,g}</title></rect>"
         )
-        if len(bars) <= 24:
+        if len(bars) <= 24 and value:
             parts.append(f'<text class="value" x="{x + bar_w / 2:.1f}" y="{y - 4:.1f}">{compact(value)}</text>')
         parts.append(f'<text class="label" x="{x + bar_w / 2:.1f}" y="{height - 10}">{escape(name)}</text>')
     parts.append("</svg>")
@@ -103,9 +103,12 @@ def hbar_chart(bars: Series, *, label: str, width: int = 640, row: int = 22, max
 def line_chart(
     points: Series, *, label: str, width: int = 640, height: int = 220, log_scale: bool = False, ticks: int = 6
 ) -> str:
-    """A line with a soft area under it; ``log_scale`` shows long-tailed counts (ratings per user) honestly."""
+    """A line with a soft area under it; ``log_scale`` shows long-tailed counts (ratings per user) honestly.
+
+    A single point (one month of ratings) is drawn as a dot in the middle.
+    """
     parts = _open(width, height, label)
-    if len(points) < 2:
+    if not points:
         return _empty(parts, width, height)
 
     def scale(value: float) -> float:
@@ -116,15 +119,19 @@ def line_chart(
     top = max(math.ceil(highest), 1) if log_scale else _nice_max(highest)
     plot_w, plot_h = width - _PAD_LEFT - _PAD_RIGHT, height - _PAD_TOP - _PAD_BOTTOM
     parts.extend(_y_grid(top, plot_w, plot_h, log_scale=log_scale))
-    step = plot_w / (len(points) - 1)
+    step = plot_w / (len(points) - 1) if len(points) > 1 else 0
+    start = _PAD_LEFT if len(points) > 1 else _PAD_LEFT + plot_w / 2
     coords = [
-        (_PAD_LEFT + index * step, _PAD_TOP + plot_h - plot_h * min(scale(value) / top, 1))
+        (start + index * step, _PAD_TOP + plot_h - plot_h * min(scale(value) / top, 1))
         for index, (_, value) in enumerate(points)
     ]
-    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-    base = _PAD_TOP + plot_h
-    parts.append(f'<polygon class="area" points="{_PAD_LEFT},{base} {path} {coords[-1][0]:.1f},{base}"/>')
-    parts.append(f'<polyline class="line" points="{path}"/>')
+    if len(coords) == 1:
+        parts.append(f'<circle class="dot" cx="{coords[0][0]:.1f}" cy="{coords[0][1]:.1f}" r="4"/>')
+    else:
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+        base = _PAD_TOP + plot_h
+        parts.append(f'<polygon class="area" points="{_PAD_LEFT},{base} {path} {coords[-1][0]:.1f},{base}"/>')
+        parts.append(f'<polyline class="line" points="{path}"/>')
     every = max(1, math.ceil(len(points) / ticks))
     for index in range(0, len(points), every):
         x, name = coords[index][0], points[index][0]

@@ -10,7 +10,8 @@ from movierec.lib.charts import bar_chart, compact, hbar_chart, line_chart
 
 
 @pytest.mark.parametrize(
-    ("value", "text"), [(0, "0"), (7, "7"), (3.456, "3.46"), (1234, "1.2k"), (56_789, "57k"), (2_500_000, "2.5M")]
+    ("value", "text"),
+    [(0, "0"), (7, "7"), (3.456, "3.46"), (0.5, "0.5"), (1234, "1.2k"), (56_789, "57k"), (2_500_000, "2.5M")],
 )
 def test_compact_numbers(value, text):
     assert compact(value) == text
@@ -40,6 +41,11 @@ def test_log_scale_puts_a_grid_line_at_each_power_of_ten():
     svg = line_chart([("#1", 1000), ("#2", 10)], label="x", log_scale=True)
     for tick in (">1<", ">10<", ">100<", ">1.0k<"):
         assert tick in svg
+
+
+def test_a_single_point_is_a_dot():
+    svg = line_chart([("Mar 2024", 12)], label="One month")
+    assert "<circle" in svg and "Mar 2024" in svg and "<polyline" not in svg
 
 
 @pytest.mark.parametrize("draw", [bar_chart, hbar_chart, line_chart])

@@ -21,7 +21,7 @@ def card_ids(html: str) -> list[int]:
 
 
 def row_urls(html: str) -> list[str]:
-    return re.findall(r'hx-get="(/recommendations/rows/[\w-]+/)" hx-trigger="revealed"', html)
+    return re.findall(r'hx-get="(/recommendations/rows/[\w-]+/)" hx-trigger="revealed, intersect once"', html)
 
 
 @pytest.fixture

@@ -1,0 +1,116 @@
+"""The main flows in a real browser: sign up and onboard, rate, hide and undo, search, similar movies."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import log_in
+
+pytestmark = pytest.mark.e2e
+
+
+def card_ids(page, selector: str) -> list[str]:
+    return page.locator(f"{selector} .movie-card").evaluate_all("cards => cards.map(card => card.dataset.movie)")
+
+
+def reveal_every_row(page) -> None:
+    """Scroll down until no placeholder is left: rows load only when they come into view."""
+    for _ in range(60):
+        if not page.locator(".row-loading").count():
+            return
+        page.mouse.wheel(0, 500)
+        page.wait_for_timeout(150)
+    raise AssertionError("some rows never loaded")
+
+
+def test_sign_up_onboard_rate_and_the_rows_change(page, seed, screenshot):
+    page.goto("/accounts/signup/")
+    page.fill("#id_username", "newcomer")
+    page.fill("#id_email", "newcomer@example.org")
+    page.fill("#id_password1", "a-good-passphrase-42")
+    page.fill("#id_password2", "a-good-passphrase-42")
+    page.click("main button[type=submit]")
+
+    page.wait_for_url("**/me/welcome/")
+    page.get_by_text("Sci-Fi", exact=True).click()
+    page.get_by_role("button", name="Next: rate some movies").click()
+    page.wait_for_url("**/me/welcome/rate/")
+
+    for index in range(10):
+        page.locator(".movie-card").nth(index).get_by_role("button", name="Rate 4 stars").click()
+        page.locator(".movie-card").nth(index).locator(".stars-value", has_text="4").wait_for()
+    page.locator("#progress", has_text="10 rated.").wait_for()
+    page.locator("#progress").get_by_role("button", name="Show my recommendations").click()
+
+    page.wait_for_url(re.compile(r"/$"))
+    top = "#row-top-picks:not(.row-loading)"
+    page.locator(f"{top} .movie-card").first.wait_for()
+    before = card_ids(page, top)
+    assert page.locator("[id^=row-because-]").count() >= 1, "personal rows right after onboarding"
+    reveal_every_row(page)
+    ids = page.locator(".movie-card").evaluate_all("cards => cards.map(card => card.dataset.movie)")
+    assert len(ids) == len(set(ids)), "no movie twice on the page"
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot("home")
+
+    page.locator(f"{top} .movie-card").first.get_by_role("button", name="Rate 5 stars").click()
+    page.locator(".rows-note", has_text="updated").wait_for()
+    page.locator(f"{top} .row-note").wait_for()
+    after = card_ids(page, top)
+    assert before[0] not in after, "the movie just rated leaves the rows"
+    assert after != before
+
+
+def test_not_interested_removes_a_card_and_undo_brings_it_back(page, seed):
+    log_in(page, seed.people[0].username)
+    top = "#row-top-picks:not(.row-loading)"
+    first = page.locator(f"{top} .movie-card").first
+    first.wait_for()
+    movie = first.get_attribute("data-movie")
+    title = first.locator(".card-title").inner_text()
+
+    first.get_by_role("button", name="Not interested").click()
+    hidden = page.locator(f"#card-{movie}.movie-card-hidden")
+    hidden.wait_for()
+    assert title in hidden.inner_text()
+    assert page.locator(f"#card-{movie} .card-title").count() == 0
+
+    hidden.get_by_role("button", name="Undo").click()
+    page.locator(f"#card-{movie}:not(.movie-card-hidden) .card-title").wait_for()
+    assert page.locator(f"#card-{movie} .reason").inner_text()
+
+
+def test_live_search_finds_a_movie_as_you_type(page, seed):
+    page.goto("/movies/")
+    page.locator("#id_q").press_sequentially("alie", delay=40)
+    page.locator("#results .results-count", has_text="2 movies").wait_for()
+    titles = page.locator("#results .card-title").all_inner_texts()
+    assert sorted(titles) == ["Alien", "Aliens"]
+    assert "q=alie" in page.url
+
+
+def test_similar_movies_widget(page, seed, screenshot):
+    page.goto("/movies/similar/")
+    page.locator("#finder-q").press_sequentially("toy", delay=40)
+    page.locator("#suggestions a", has_text="Toy Story").click()
+    page.locator("#finder-results h2", has_text="Like Toy Story").wait_for()
+    assert page.locator("#finder-results .movie-card").count() > 0
+    page.locator("#finder-results .tab", has_text="Similar in content").click()
+    page.locator("#finder-results .tab-active", has_text="Similar in content").wait_for()
+    assert page.locator("#finder-results .movie-card").count() > 0
+    screenshot("similar")
+
+
+def test_movie_and_insights_pages(page, seed, screenshot):
+    log_in(page, seed.people[1].username)
+    page.goto(seed.movie("The Matrix").get_absolute_url())
+    page.locator(".histogram svg").wait_for()
+    page.locator(".similar .movie-card").first.wait_for()
+    screenshot("movie")
+
+    page.goto("/insights/")
+    page.locator("#models").wait_for()
+    assert page.locator(".chart-card svg").count() >= 9
+    screenshot("insights")
