@@ -96,7 +96,11 @@ def _movies_with_links(dataset: Dataset, report: ImportReport) -> list[MovieReco
 
 
 def _latest_per_user_and_movie(ratings: RatingColumns) -> np.ndarray:
-    """Indexes of the rows to keep: for each (user, movie) the latest timestamp, ties to the later row."""
+    """Indexes of the rows to keep: for each (user, movie) the latest timestamp, ties to the later row.
+
+    They come back ordered by user and movie: inserting in key order keeps the database's unique index
+    and the per-user timeline index appending instead of splitting pages all over the tree.
+    """
     if not len(ratings):
         return np.empty(0, dtype=np.int64)
     # lexsort's last key is the primary one: group by user, then movie, then order by time, then by line.
@@ -104,4 +108,4 @@ def _latest_per_user_and_movie(ratings: RatingColumns) -> np.ndarray:
     users, movies = ratings.users[order], ratings.movies[order]
     last_of_group = np.ones(len(order), dtype=bool)
     last_of_group[:-1] = (users[1:] != users[:-1]) | (movies[1:] != movies[:-1])
-    return np.sort(order[last_of_group])
+    return order[last_of_group]

@@ -303,14 +303,14 @@ class _RatingBuffer:
 
 
 def _delimited_ratings(path: Path, separator: str, encoding: str, progress: Progress) -> RatingColumns:
-    buffer = _RatingBuffer(progress)
+    buffer, name = _RatingBuffer(progress), path.name
     for number, line in _lines(path, encoding):
-        user, movie, score, timestamp = _split(path.name, number, line, separator, 4)
+        user, movie, score, timestamp = _split(name, number, line, separator, 4)
         buffer.add(
-            _id(path.name, number, user, "user id"),
-            _id(path.name, number, movie, "movie id"),
-            _score(path.name, number, score),
-            _timestamp(path.name, number, timestamp),
+            _id(name, number, user, "user id"),
+            _id(name, number, movie, "movie id"),
+            _score(name, number, score),
+            _timestamp(name, number, timestamp),
         )
     return buffer.columns()
 
@@ -452,13 +452,13 @@ def _read_csv_variant(variant: Variant, directory: Path, progress: Progress) -> 
     ]
 
     rating_path = _require(directory, "ratings.csv", variant)
-    buffer = _RatingBuffer(progress)
+    buffer, name = _RatingBuffer(progress), rating_path.name
     for number, (user, movie, score, timestamp) in _csv_rows(rating_path, ("userId", "movieId", "rating", "timestamp")):
         buffer.add(
-            _id(rating_path.name, number, user, "user id"),
-            _id(rating_path.name, number, movie, "movie id"),
-            _score(rating_path.name, number, score),
-            _timestamp(rating_path.name, number, timestamp),
+            _id(name, number, user, "user id"),
+            _id(name, number, movie, "movie id"),
+            _score(name, number, score),
+            _timestamp(name, number, timestamp),
         )
 
     tags = []
