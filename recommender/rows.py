@@ -49,6 +49,8 @@ GENRE_ROWS_RATED, GENRE_ROWS_COLD = 2, 3
 ANONYMOUS_GENRE_ROWS = 4
 #: Neighbours looked at when explaining a pick by a liked movie.
 REASON_NEIGHBOURS = 50
+#: A reason may name one of the person's this many favourite genres (beyond them "your taste" would be a stretch).
+TASTE_GENRES = 3
 #: A hidden gem has at least this many ratings (fewer says nothing) and at most the median count.
 GEM_MIN_RATINGS = 3
 GEM_MIN_STARS = 3.5
@@ -431,7 +433,7 @@ class Taste:
         """Why this person would like the movie at ``position``, or None when nothing personal says so.
 
         1. A liked movie among its nearest neighbours: "Because you rated Heat 5 stars".
-        2. One of the person's favourite genres: "Matches your taste for Drama".
+        2. One of the person's TASTE_GENRES favourite genres: "Matches your taste for Drama".
         3. A high predicted rating: "We think you'll rate it 4.3 stars".
         """
         if position not in self._reasons:
@@ -448,7 +450,7 @@ class Taste:
                 # argmax takes the first of equals: liked is newest first, so the most recent liked movie wins.
                 best = int(liked[np.argmax(closeness)])
                 return self.liked[best].format(title=self.catalog.titles[best])
-        for genre in self.top_genres:
+        for genre in self.top_genres[:TASTE_GENRES]:
             if self.catalog.genres[position, genre]:
                 return f"Matches your taste for {self.catalog.genre_names[genre]}"
         predicted = self.predicted_at(position)
@@ -540,7 +542,7 @@ def _new_in_catalog(taste: Taste, spec: RowSpec) -> Candidates:
     scores[newest] = affinity + taste.feedback_shift[newest]
 
     def reason(position: int) -> str:
-        liked = [g for g in taste.top_genres if taste.catalog.genres[position, g]]
+        liked = [g for g in taste.top_genres[:TASTE_GENRES] if taste.catalog.genres[position, g]]
         return (
             f"New in the catalog, and you like {taste.catalog.genre_names[liked[0]]}" if liked else "New in the catalog"
         )
