@@ -386,16 +386,22 @@ class Taste:
 
     # -- similarity ----------------------------------------------------------------------------------------------
 
-    def similarity(self, movie_id: int, sources: tuple[str, ...], n: int | None = None) -> tuple[np.ndarray, str]:
+    def similarity(
+        self, movie_id: int, sources: tuple[str, ...], n: int | None = None, *, keep: bool = True
+    ) -> tuple[np.ndarray, str]:
         """How similar each catalog movie is to ``movie_id`` (0 = not at all, the movie itself 0), and by what.
 
         The first of ``sources`` ("collaborative", "content") with an active model that knows the movie
         answers, looking at its ``n`` nearest (all by default); the genres shared answer when none does.
+        ``keep=False`` for one-off questions (a card's reason, a movie page), which would only fill the cache.
         """
         key = (movie_id, sources, n)
-        if key not in self._similarities:
-            self._similarities[key] = self._similarity(movie_id, sources, n)
-        return self._similarities[key]
+        if key in self._similarities:
+            return self._similarities[key]
+        found = self._similarity(movie_id, sources, n)
+        if keep:
+            self._similarities[key] = found
+        return found
 
     def _similarity(self, movie_id: int, sources: tuple[str, ...], n: int | None) -> tuple[np.ndarray, str]:
         models = {COLLABORATIVE: self.models.collaborative_similarity, CONTENT: self.models.content_similarity}
@@ -442,8 +448,8 @@ class Taste:
 
     def _personal_reason(self, position: int) -> str | None:
         if self.liked:
-            # Not kept in the similarity cache: each card asks about a different movie, once.
-            vector, _ = self._similarity(int(self.catalog.ids[position]), (COLLABORATIVE, CONTENT), REASON_NEIGHBOURS)
+            movie_id = int(self.catalog.ids[position])
+            vector, _ = self.similarity(movie_id, (COLLABORATIVE, CONTENT), REASON_NEIGHBOURS, keep=False)
             liked = np.fromiter(self.liked, dtype=np.int64, count=len(self.liked))
             closeness = vector[liked]
             if closeness.max() > 0:
@@ -676,7 +682,7 @@ def similar_to(taste: Taste, movie_id: int, kind: str) -> Candidates:
     """
     if kind not in (COLLABORATIVE, CONTENT):
         raise ValueError(f"kind must be {COLLABORATIVE!r} or {CONTENT!r}, got {kind!r}")
-    vector, source = taste.similarity(movie_id, (kind,))
+    vector, source = taste.similarity(movie_id, (kind,), keep=False)
     positions, known = taste.catalog.positions([movie_id])
     seed = int(positions[0]) if known[0] else None
     title = taste.catalog.titles[seed] if seed is not None else "this movie"
