@@ -8,9 +8,13 @@ message reaches a broker.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
@@ -24,6 +28,19 @@ pytestmark = pytest.mark.django_db
 
 #: Examples per operation: enough to reach every status the schema documents, small enough for about a minute.
 EXAMPLES = 12
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """Stop Django closing the database connection after each request, as its own test client does.
+
+    Schemathesis calls the WSGI app directly, and closing the connection would drop the test's transaction.
+    """
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture
