@@ -137,7 +137,7 @@ def genre_numbers() -> list[tuple[str, int, float | None]]:
 
 def ratings_per_month() -> list[tuple[date, int]]:
     return [
-        (row["month"].date() if hasattr(row["month"], "date") else row["month"], row["n"])
+        (row["month"].date(), row["n"])
         for row in Rating.objects.annotate(month=TruncMonth("created"))
         .values("month")
         .annotate(n=Count("id"))

@@ -54,8 +54,10 @@ class RatingListForm(forms.Form):
 
 
 class GenresForm(forms.Form):
+    # Slugs, not ids: a value is matched as text, so no input can overflow an integer column.
     genres = forms.ModelMultipleChoiceField(
         queryset=Genre.objects.all(),
+        to_field_name="slug",
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Favourite genres",

@@ -76,6 +76,8 @@ def test_browse_paginates(client, seed):
         ({"page": "0"}, "Page:"),
         ({"page": "two"}, "Page:"),
         ({"page": "99"}, "Page: Page 99 does not exist; the last page is 2."),
+        ({"page": "9" * 30}, "Page:"),
+        ({"q": "x" * 101}, "Title:"),
     ],
 )
 def test_bad_browse_input_is_a_400_naming_the_field(client, seed, query, field):
@@ -144,6 +146,7 @@ def test_unknown_similar_kind_is_a_400_and_unknown_movie_a_404(client, seed):
     assert response.status_code == 400 and "Similar movies:" in response.content.decode()
     missing = client.get(reverse("catalog:movie_detail", args=[999_999]))
     assert missing.status_code == 404 and "We could not find that page" in missing.content.decode()
+    assert client.get(f"/movies/{'9' * 30}/").status_code == 404
 
 
 # --- similar-movies finder --------------------------------------------------------------------------------------

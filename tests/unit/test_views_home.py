@@ -168,7 +168,7 @@ def test_onboarding_stores_favourite_genres_then_offers_groups_to_rate(client, s
 
     page = client.get(reverse("ratings:welcome"))
     assert page.status_code == 200 and "Sci-Fi" in page.content.decode()
-    response = client.post(reverse("ratings:welcome"), {"genres": [seed.genres["Sci-Fi"].pk]})
+    response = client.post(reverse("ratings:welcome"), {"genres": [seed.genres["Sci-Fi"].slug]})
     assert response.headers["Location"] == reverse("ratings:welcome_rate")
     assert list(Profile.objects.get(user=newbie).favourite_genres.values_list("name", flat=True)) == ["Sci-Fi"]
 
@@ -182,7 +182,7 @@ def test_onboarding_stores_favourite_genres_then_offers_groups_to_rate(client, s
 
 def test_onboarding_bad_genre_is_a_400_naming_the_field(client, seed):
     client.force_login(UserFactory())
-    response = client.post(reverse("ratings:welcome"), {"genres": ["999999"]})
+    response = client.post(reverse("ratings:welcome"), {"genres": ["no-such-genre", "9" * 30]})
     assert response.status_code == 400 and "field-error" in response.content.decode()
 
 

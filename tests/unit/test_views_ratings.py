@@ -82,8 +82,9 @@ def test_bad_score_over_htmx_redraws_the_control_with_the_error(owner_client, mo
     assert "HX-Trigger" not in response.headers
 
 
-def test_unknown_movie_is_a_400_naming_the_field(owner_client):
-    response = owner_client.post(reverse("ratings:rate"), {"movie": 999_999, "score": "4"}, **HTMX)
+@pytest.mark.parametrize("movie_id", ["999999", "9" * 30, "-1", "heat"])
+def test_unknown_movie_is_a_400_naming_the_field(owner_client, movie_id):
+    response = owner_client.post(reverse("ratings:rate"), {"movie": movie_id, "score": "4"}, **HTMX)
 
     assert response.status_code == 400
     assert "Movie: There is no movie with that id." in response.content.decode()
