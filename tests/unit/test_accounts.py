@@ -55,7 +55,7 @@ def test_sign_up_creates_the_account_and_logs_in(client):
     )
 
     assert response.status_code == 302
-    assert response.url == reverse("home")
+    assert response.url == reverse("ratings:welcome"), "a new account starts onboarding"
     newbie = User.objects.get(username="newbie")
     assert newbie.email == "newbie@example.org"
     assert newbie.check_password(NEW_PASSWORD)
