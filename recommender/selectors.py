@@ -85,7 +85,7 @@ class CatalogSnapshot:
 class RatingStats:
     """What everyone's ratings say about each catalog position."""
 
-    fingerprint: tuple
+    fingerprint: tuple  # (the CatalogSnapshot it is aligned with, newest rating id, newest rating update)
     counts: np.ndarray  # int64 ratings per movie
     damped_means: np.ndarray  # float64, mean pulled towards the global mean by DAMPING ratings
     recent_counts: np.ndarray  # int64 ratings inside TRENDING_WINDOW
@@ -150,7 +150,7 @@ def catalog_and_stats() -> tuple[CatalogSnapshot, RatingStats]:
         if not _fresh(_catalog.value, movies):
             _catalog.value = _build_catalog(movies)
         catalog = _catalog.value
-    return catalog, _rating_stats(catalog, (catalog.fingerprint, *ratings))
+    return catalog, _rating_stats(catalog, (catalog, *ratings))
 
 
 def _fingerprints() -> tuple[tuple, tuple]:
@@ -203,7 +203,8 @@ def _rating_stats(catalog: CatalogSnapshot, fingerprint: tuple) -> RatingStats:
         stats = _stats.value
         usable = (
             stats is not None
-            and stats.fingerprint[0] == catalog.fingerprint
+            # Built for this very snapshot: its arrays are aligned with the snapshot's positions.
+            and stats.fingerprint[0] is catalog
             and time.time() - stats.built_at < MAX_AGE_SECONDS
             and (stats.fingerprint == fingerprint or stats.build_seconds >= CHEAP_REBUILD_SECONDS)
         )
