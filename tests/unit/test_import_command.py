@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from catalog.importers import loader
+from catalog.importers.signals import movielens_imported
 from catalog.models import Genre, Movie, MovieTag, Tag
 from ratings.models import Profile, Rating
 from tests.factories import GenreFactory, MovieFactory, ProfileFactory, RatingFactory, UserFactory
@@ -294,3 +295,19 @@ def test_a_database_conflict_becomes_a_clear_error_and_writes_nothing(tmp_path):
         _import("ml-100k", write_ml100k(tmp_path))
 
     assert _snapshot() == before
+
+
+def test_listeners_hear_about_the_import_once_it_is_committed(tmp_path, django_capture_on_commit_callbacks):
+    heard = []
+
+    def receiver(sender, report, **kwargs):
+        heard.append(report)
+
+    movielens_imported.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            _import("ml-100k", write_ml100k(tmp_path))
+    finally:
+        movielens_imported.disconnect(receiver)
+
+    assert [(report.variant, report.ratings) for report in heard] == [("ml-100k", 5)]
