@@ -17,6 +17,7 @@ ALGORITHMS: dict[str, tuple[str, dict[str, Any]]] = {
     "user_knn": ("recommender.algorithms.knn:UserKNN", {}),
     "svd": ("recommender.algorithms.mf:BiasedMF", {}),
     "als": ("recommender.algorithms.mf:ALS", {}),
+    "bpmf": ("recommender.algorithms.mf:BayesianMF", {}),
     "implicit_als": ("recommender.algorithms.mf:ImplicitALS", {}),
     "content": ("recommender.algorithms.content:ContentBased", {}),
     "ncf": ("recommender.algorithms.ncf:NCF", {"objective": "explicit"}),
