@@ -365,3 +365,12 @@ def test_a_model_that_fails_to_score_drops_out_and_the_page_still_serves(serving
 
     assert rows[0].key == "top-picks" and rows[0].cards
     assert "content failed to score" in caplog.text
+
+
+def test_an_empty_catalog_gives_empty_pages_not_errors(db, monkeypatch):
+    monkeypatch.setattr(services, "active_models", lambda family: {})
+    person = UserFactory()
+
+    assert services.anonymous_rows() == []
+    assert services.recommend_rows(user=person) == []
+    assert services.recommend_top(user=person) == []
