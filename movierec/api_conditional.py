@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponseBase
-from django.utils.cache import get_conditional_response, set_response_etag
+from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
 from drf_spectacular.openapi import AutoSchema
 from rest_framework.request import Request
 
@@ -30,6 +30,8 @@ class ConditionalGetMixin:
     def finalize_response(self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any):
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method in ("GET", "HEAD") and response.status_code == 200:
+            # The same URL answers differently per person (hidden movies leave lists): caches must keep them apart.
+            patch_vary_headers(response, ("Authorization",))
             response.render()
             set_response_etag(response)
             response = get_conditional_response(request, etag=response.headers["ETag"], response=response)

@@ -136,8 +136,9 @@ def test_catalog_reads_answer_304_when_the_etag_still_matches(api_client):
     RatingFactory(movie=movie, score=3.0)
     changed = api_client.get(f"/api/v1/movies/{movie.pk}/", HTTP_IF_NONE_MATCH=etag)
 
-    # Then the first revalidation is a bodiless 304, the second a fresh 200 with a new tag
+    # Then the first revalidation is a bodiless 304, the second a fresh 200 with a new tag; caches key by person
     assert unchanged.status_code == 304 and unchanged.content == b""
+    assert "Authorization" in first.headers["Vary"]
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
 
 
