@@ -277,21 +277,35 @@ class BiasedMF(_RidgeFoldIn):
         decay = np.append(np.full(cfg.factors, cfg.reg), cfg.reg_bias)
         residual = data.ratings.astype(np.float64) - mean
         for _ in progress(range(cfg.epochs), desc="svd epochs"):
-            order = rng.permutation(len(data))
-            for start in range(0, len(order), cfg.batch_size):
-                batch = order[start : start + cfg.batch_size]
-                u, i = data.users[batch], data.items[batch]
-                p, q = users_side[u], items_side[i]
-                error = residual[batch] - p[:, -1] - q[:, -1] - np.einsum("nk,nk->n", p[:, :-1], q[:, :-1])
-                # Bias coordinates: their "other side" is the constant 1.
-                user_grad = error[:, None] * np.append(q[:, :-1], np.ones((len(batch), 1)), axis=1) - decay * p
-                item_grad = error[:, None] * np.append(p[:, :-1], np.ones((len(batch), 1)), axis=1) - decay * q
-                users_side += cfg.learning_rate * _scatter(u, user_grad, data.n_users)
-                items_side += cfg.learning_rate * _scatter(i, item_grad, data.n_items)
+            self._epoch(data, residual, users_side, items_side, decay, rng)
             if not np.isfinite(items_side).all():
                 raise ValueError(f"svd diverged with learning_rate={cfg.learning_rate}; use a smaller one")
         self._keep_items(data, mean, items_side[None, :, -1], items_side[None, :, :-1])
         return self
+
+    @np.errstate(over="ignore", invalid="ignore")  # divergence is checked after each epoch, and reported
+    def _epoch(
+        self,
+        data: Interactions,
+        residual: np.ndarray,
+        users_side: np.ndarray,
+        items_side: np.ndarray,
+        decay: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
+        """One shuffled pass over the ratings in mini-batches, updating both sides in place."""
+        cfg = self.config
+        order = rng.permutation(len(data))
+        for start in range(0, len(order), cfg.batch_size):
+            batch = order[start : start + cfg.batch_size]
+            u, i = data.users[batch], data.items[batch]
+            p, q = users_side[u], items_side[i]
+            error = residual[batch] - p[:, -1] - q[:, -1] - np.einsum("nk,nk->n", p[:, :-1], q[:, :-1])
+            # Bias coordinates: their "other side" is the constant 1.
+            user_grad = error[:, None] * np.append(q[:, :-1], np.ones((len(batch), 1)), axis=1) - decay * p
+            item_grad = error[:, None] * np.append(p[:, :-1], np.ones((len(batch), 1)), axis=1) - decay * q
+            users_side += cfg.learning_rate * _scatter(u, user_grad, data.n_users)
+            items_side += cfg.learning_rate * _scatter(i, item_grad, data.n_items)
 
 
 def _scatter(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:

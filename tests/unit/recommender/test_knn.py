@@ -1,0 +1,141 @@
+"""Item and user kNN: similarities equal a brute-force computation, stay sparse, shrink, and predict well."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from recommender.algorithms import knn
+from recommender.algorithms.baseline import Baseline
+from recommender.algorithms.interactions import History, Interactions
+from recommender.algorithms.knn import ItemKNN, ItemKNNConfig, KNNConfig, UserKNN, UserKNNConfig, item_neighbours
+from tests.unit.recommender.synthetic import held_out_rmse, split, structured_ratings
+
+
+def brute_force(centered: np.ndarray, rated: np.ndarray, shrinkage: float) -> np.ndarray:
+    """Column x column shrunk cosine over co-rated rows, one pair at a time."""
+    n = centered.shape[1]
+    sims = np.zeros((n, n))
+    for a in range(n):
+        for b in range(n):
+            both = rated[:, a] & rated[:, b]
+            x, y = centered[both, a], centered[both, b]
+            norm = np.sqrt((x * x).sum() * (y * y).sum())
+            if a != b and norm > 0 and both.sum() > 1:
+                sims[a, b] = (x * y).sum() / norm * (both.sum() - 1) / (both.sum() - 1 + shrinkage)
+    return sims
+
+
+def tiny(seed: int = 0, users: int = 12, items: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    rated = rng.random((users, items)) < 0.6
+    centered = np.where(rated, rng.normal(0, 1, (users, items)), 0.0)
+    return centered, rated
+
+
+@pytest.mark.parametrize("block_cells", [1 << 24, 10])  # one block, and one row per block
+def test_item_similarities_equal_the_brute_force_ones(monkeypatch, block_cells):
+    monkeypatch.setattr(knn, "BLOCK_CELLS", block_cells)
+    centered, rated = tiny()
+    kept = item_neighbours(sp.csr_matrix(centered), sp.csr_matrix(rated), shrinkage=3.0, neighbours=100).toarray()
+    expected = brute_force(centered, rated, 3.0)
+    np.testing.assert_allclose(kept, np.where(expected > 0, expected, 0.0), rtol=1e-5, atol=1e-7)
+
+
+def test_only_the_top_neighbours_of_each_item_are_kept():
+    centered, rated = tiny(seed=1, users=30, items=12)
+    kept = item_neighbours(sp.csr_matrix(centered), sp.csr_matrix(rated), shrinkage=1.0, neighbours=3)
+    expected = brute_force(centered, rated, 1.0)
+    assert (np.diff(kept.indptr) <= 3).all()
+    for item in range(12):
+        row = kept[item].toarray().ravel()
+        best = np.sort(expected[item][expected[item] > 0])[::-1][:3]
+        np.testing.assert_allclose(np.sort(row[row > 0])[::-1], best, rtol=1e-5)
+
+
+def test_shrinkage_shrinks_pairs_with_few_co_ratings_the_most():
+    centered, rated = tiny(seed=2, users=40, items=8)
+    light = brute_force(centered, rated, 0.0)
+    heavy = item_neighbours(sp.csr_matrix(centered), sp.csr_matrix(rated), shrinkage=20.0, neighbours=100).toarray()
+    both = (rated.T.astype(int) @ rated.astype(int)).astype(float)
+    shown = heavy > 0
+    assert (heavy[shown] < light[shown]).all()
+    ratio = heavy[shown] / light[shown]
+    np.testing.assert_allclose(ratio, (both[shown] - 1) / (both[shown] - 1 + 20.0), rtol=1e-5)
+
+
+def test_item_knn_with_item_centering_uses_the_item_means():
+    data, _ = structured_ratings(users=30, items=10, per_user=6)
+    model = ItemKNN(ItemKNNConfig(centering="item", shrinkage=2.0, neighbours=100)).fit(data)
+    ratings = data.matrix.toarray()
+    rated = ratings > 0
+    means = ratings.sum(0) / np.maximum(rated.sum(0), 1)
+    expected = brute_force(np.where(rated, ratings - means, 0.0), rated, 2.0)
+    np.testing.assert_allclose(model.similarity.toarray(), np.where(expected > 0, expected, 0.0), rtol=1e-4, atol=1e-6)
+
+
+def test_similar_items_come_most_similar_first_without_the_item_itself():
+    data, _ = structured_ratings(factors=2)
+    model = ItemKNN().fit(data)
+    similar = model.similar_items(int(data.item_ids[0]), 5)
+    assert len(similar) == 5
+    assert int(data.item_ids[0]) not in [item for item, _ in similar]
+    scores = [score for _, score in similar]
+    assert scores == sorted(scores, reverse=True)
+    assert model.similar_items(999_999, 5) == []
+
+
+def test_user_similarities_equal_the_brute_force_ones_and_exclude_the_person():
+    # Given ratings centered by nothing, so the brute force needs no baseline
+    data, _ = structured_ratings(users=15, items=8, per_user=5)
+    model = UserKNN(UserKNNConfig(centering="none", shrinkage=2.0)).fit(data)
+    ratings = data.matrix.toarray()
+    own = data.history(3)
+    # When comparing their ratings with everyone's
+    sims = model.user_similarities(own)
+    # Then it is the co-rated cosine against each row, and they are not their own neighbour
+    person = np.zeros(data.n_items)
+    person[[data.item_index[int(i)] for i in own.item_ids]] = own.ratings
+    stacked = np.vstack([person, ratings]).T
+    expected = brute_force(stacked, stacked > 0, 2.0)[0, 1:]
+    expected[3] = 0.0
+    np.testing.assert_allclose(sims, expected, rtol=1e-5, atol=1e-7)
+    assert model.user_similarities(History.from_arrays(own.item_ids, own.ratings))[3] > 0
+
+
+@pytest.mark.parametrize("cls", [ItemKNN, UserKNN])
+def test_neighbours_improve_on_the_baseline_when_tastes_differ(cls):
+    train, test = split(structured_ratings(factors=2, noise=0.2)[0])
+    assert held_out_rmse(cls().fit(train), train, test) < 0.9 * held_out_rmse(Baseline().fit(train), train, test)
+
+
+@pytest.mark.parametrize("cls", [ItemKNN, UserKNN])
+def test_heavy_damping_falls_back_to_the_baseline(cls):
+    train, _ = split(structured_ratings(factors=2)[0])
+    config = cls.config_class(damping=1e9)
+    history, items = train.history(0), train.item_ids[:20]
+    baseline = cls(config).fit(train)
+    no_neighbours = cls(cls.config_class(damping=1e9, neighbours=1)).fit(train)
+    np.testing.assert_allclose(baseline.predict(history, items), no_neighbours.predict(history, items), atol=1e-6)
+    assert not np.allclose(cls().fit(train).predict(history, items), baseline.predict(history, items), atol=1e-3)
+
+
+@pytest.mark.parametrize("cls", [ItemKNN, UserKNN])
+def test_the_scores_rank_what_like_minded_people_liked_first(cls):
+    # Given two camps: one loves items 1 and 2 and hates 3 and 4, the other the reverse
+    camp = np.repeat([0, 1], 10)
+    users = np.repeat(np.arange(20), 4)
+    items = np.tile([1, 2, 3, 4], 20)
+    ratings = np.where((items <= 2) == (camp[users] == 0), 5.0, 1.0) - (users % 3) * 0.5
+    model = cls(cls.config_class(shrinkage=0.0)).fit(Interactions.from_ids(users, items, ratings))
+    # When a newcomer loves item 1 and hates item 3
+    scores = model.score(History.from_mapping({1: 5.0, 3: 1.0}), np.array([2, 4]))
+    # Then item 2 (the first camp's) outranks item 4
+    assert scores[0] > scores[1]
+
+
+@pytest.mark.parametrize(("field", "value"), [("centering", "median"), ("neighbours", 0), ("shrinkage", -1.0)])
+def test_bad_settings_are_refused_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        KNNConfig(**{field: value})

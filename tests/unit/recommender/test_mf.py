@@ -1,0 +1,169 @@
+"""Matrix factorization: exact fold-in, accuracy on planted structure, determinism, implicit ranking."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from recommender.algorithms import mf
+from recommender.algorithms.baseline import Baseline
+from recommender.algorithms.interactions import History, Interactions
+from recommender.algorithms.mf import (
+    ALS,
+    ALSConfig,
+    BayesianMF,
+    BayesianMFConfig,
+    BiasedMF,
+    BiasedMFConfig,
+    ImplicitALS,
+    ImplicitALSConfig,
+    solve_rows,
+)
+from tests.unit.recommender.planted import planted
+from tests.unit.recommender.synthetic import held_out_rmse, split, structured_ratings
+
+EXPLICIT = [ALS, BiasedMF, BayesianMF]
+#: Enough sweeps for the small generated data, few enough to keep the file fast.
+QUICK = {ALS: {}, BiasedMF: {}, BayesianMF: {"epochs": 40, "burn_in": 10, "samples": 10}}
+
+
+def quick(cls, **overrides):
+    return cls(cls.config_class(**{**QUICK[cls], **overrides}))
+
+
+@pytest.fixture(scope="module")
+def low_rank() -> tuple[Interactions, Interactions]:
+    return split(structured_ratings(factors=3, users=100, items=60, per_user=30, noise=0.2)[0])
+
+
+@pytest.mark.parametrize("block_cells", [1 << 24, 30])  # one block, and a few rows per block
+def test_solve_rows_solves_each_rows_system(monkeypatch, block_cells):
+    monkeypatch.setattr(mf, "BLOCK_CELLS", block_cells)
+    rng = np.random.default_rng(0)
+    weights = sp.random(9, 6, density=0.5, random_state=1, format="csr")
+    factors, rhs, ridge = rng.normal(size=(6, 3)), rng.normal(size=(9, 3)), rng.random((9, 3)) + 0.1
+    base = np.eye(3) * 0.5
+    solved = solve_rows(weights, rhs, factors, ridge=ridge, base=base)
+    for r in range(9):
+        system = base + factors.T @ np.diag(weights[r].toarray().ravel()) @ factors + np.diag(ridge[r])
+        np.testing.assert_allclose(solved[r], np.linalg.solve(system, rhs[r]), rtol=1e-8)
+
+
+@pytest.mark.parametrize("cls", [ALS, BiasedMF])
+def test_fold_in_is_the_exact_ridge_solution_for_the_history(cls, low_rank):
+    train, _ = low_rank
+    model = quick(cls).fit(train)
+    history = train.history(5)
+    positions = np.array([train.item_index[int(i)] for i in history.item_ids])
+    # Brute force: least squares of the ratings on (q_i, 1) with the model's ridge, as one stacked system
+    features = np.hstack([model.item_factors[0, positions], np.ones((len(positions), 1))]).astype(np.float64)
+    target = history.ratings - model.mean - model.item_bias[0, positions]
+    ridge = np.sqrt(model._ridge(len(positions))[0])
+    stacked = np.vstack([features, np.diag(ridge)])
+    vector = np.linalg.lstsq(stacked, np.append(target, np.zeros(len(ridge))), rcond=None)[0]
+    items = train.item_ids[:15]
+    expected = model.mean + model.item_bias[0, :15] + model.item_factors[0, :15] @ vector[:-1] + vector[-1]
+    np.testing.assert_allclose(model.score(history, items), expected, rtol=1e-4)
+
+
+@pytest.mark.parametrize("cls", EXPLICIT)
+def test_a_training_users_fold_in_fits_their_ratings_better_than_unseen_ones(cls, low_rank):
+    # Given a model fitted on the training half, folding each user in from their training ratings
+    train, test = low_rank
+    model = quick(cls).fit(train)
+    # Then their training ratings are reproduced closely (the same vector training would give them),
+    # clearly better than the held-out ones and than the biases alone
+    fitted = held_out_rmse(model, train, train)
+    assert fitted < held_out_rmse(model, train, test)
+    assert fitted < 0.6 * held_out_rmse(Baseline().fit(train), train, train)
+
+
+@pytest.mark.parametrize("cls", EXPLICIT)
+def test_low_rank_tastes_are_predicted_far_better_than_by_biases(cls, low_rank):
+    train, test = low_rank
+    assert held_out_rmse(quick(cls).fit(train), train, test) < 0.8 * held_out_rmse(Baseline().fit(train), train, test)
+
+
+@pytest.mark.parametrize("cls", EXPLICIT)
+def test_the_same_seed_gives_the_same_model_and_another_seed_another(cls, low_rank):
+    train, _ = low_rank
+    first, again, other = (quick(cls, seed=seed).fit(train) for seed in (3, 3, 4))
+    np.testing.assert_array_equal(first.item_factors, again.item_factors)
+    assert not np.allclose(first.item_factors, other.item_factors)
+
+
+@pytest.mark.parametrize("cls", EXPLICIT)
+def test_a_never_rated_item_and_an_empty_history_get_finite_estimates(cls, low_rank):
+    train, _ = low_rank
+    catalog = np.append(train.item_ids, 10_000)
+    data = Interactions.from_ids(
+        train.user_ids[train.users], train.item_ids[train.items], train.ratings, catalog=catalog
+    )
+    model = quick(cls).fit(data)
+    assert np.isfinite(model.predict(History.empty(), np.array([10_000, int(train.item_ids[0])]))).all()
+    assert model.similar_items(10_000, 3) == []
+
+
+@pytest.mark.parametrize("cls", [ALS, BayesianMF, ImplicitALS])
+def test_similar_items_by_factors_come_from_the_same_taste_group(cls):
+    data, _, item_group = planted()
+    model = (quick(cls) if cls in QUICK else cls()).fit(data)
+    item = int(data.item_ids[0])
+    similar = model.similar_items(item, 5)
+    assert item not in [i for i, _ in similar]
+    groups = dict(zip(data.item_ids.tolist(), item_group.tolist(), strict=True))
+    assert np.mean([groups[i] == groups[item] for i, _ in similar]) >= 0.8
+
+
+def test_bayesian_mf_keeps_the_asked_number_of_samples(low_rank):
+    train, _ = low_rank
+    model = BayesianMF(BayesianMFConfig(epochs=30, burn_in=10, samples=7)).fit(train)
+    assert model.item_factors.shape[0] == len(model.noise) == len(model.prior_mean) == 7
+
+
+def test_implicit_als_ranks_held_out_likes_above_other_items():
+    # Given who-rated-what with planted taste groups, one in five interactions held out
+    data, _, _ = planted()
+    train, test = split(data)
+    model = ImplicitALS().fit(train)
+    # When each person's unseen items are scored, then held-out likes beat the never-touched items (AUC)
+    histories, touched = train.histories(), data.matrix.toarray() > 0
+    liked = test.ratings >= model.config.like_threshold
+    wins = []
+    for u in np.unique(test.users[liked]):
+        scores = model.score(histories[u])
+        positives = scores[test.items[(test.users == u) & liked]]
+        negatives = scores[~touched[u] & model.rated]
+        wins.append((positives[:, None] > negatives[None, :]).mean())
+    assert np.mean(wins) > 0.75
+
+
+def test_implicit_als_conjugate_gradient_reaches_the_exact_solution():
+    # Given a model trained with enough CG steps to converge, then the exact fold-in of a training user
+    # equals their CG solution: one more user half-step would not move them
+    data, _ = structured_ratings(factors=2, users=40, items=30, per_user=12)
+    model = ImplicitALS(ImplicitALSConfig(factors=4, epochs=30, cg_steps=8, reg=1.0)).fit(data)
+    history = data.history(0)
+    repeat = ImplicitALS(ImplicitALSConfig(factors=4, epochs=31, cg_steps=8, reg=1.0)).fit(data)
+    np.testing.assert_allclose(model.score(history), repeat.score(history), rtol=1e-3, atol=1e-3)
+
+
+def test_a_diverging_learning_rate_is_reported_naming_it(low_rank):
+    train, _ = low_rank
+    with pytest.raises(ValueError, match="learning_rate"):
+        BiasedMF(BiasedMFConfig(learning_rate=5.0)).fit(train)
+
+
+@pytest.mark.parametrize(
+    ("config", "field"),
+    [
+        (lambda: ALSConfig(factors=0), "factors"),
+        (lambda: ALSConfig(reg=-1.0), "reg"),
+        (lambda: BayesianMFConfig(epochs=10, burn_in=10), "burn_in"),
+        (lambda: ImplicitALSConfig(alpha=-1.0), "alpha"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_field(config, field):
+    with pytest.raises(ValueError, match=field):
+        config()
