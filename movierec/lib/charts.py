@@ -41,25 +41,25 @@ def _open(width: int, height: int, label: str, extra_class: str = "") -> list[st
     ]
 
 
-def _nice_max(value: float) -> float:
-    """The smallest 1, 2 or 5 times a power of ten at or above ``value``, for a tidy top grid line."""
-    if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power
+def _axis(values: Sequence[float]) -> tuple[float, float]:
+    """(top, step) of a linear axis: about four steps of 1, 2 or 5 times a power of ten, whole steps for counts."""
+    highest = max(values, default=0) or 1
+    rough = highest / 4
+    power = 10 ** math.floor(math.log10(rough))
+    step = next(factor * power for factor in (1, 2, 5, 10) if rough <= factor * power)
+    if all(float(value).is_integer() for value in values):
+        step = max(step, 1)
+    return step * math.ceil(highest / step), step
 
 
-def bar_chart(bars: Series, *, label: str, width: int = 640, height: int = 220, max_value: float | None = None) -> str:
+def bar_chart(bars: Series, *, label: str, width: int = 640, height: int = 220) -> str:
     """Vertical bars with the value above each and the label below."""
     parts = _open(width, height, label)
     if not bars:
         return _empty(parts, width, height)
-    top = max_value or _nice_max(max(value for _, value in bars))
+    top, step = _axis([value for _, value in bars])
     plot_w, plot_h = width - _PAD_LEFT - _PAD_RIGHT, height - _PAD_TOP - _PAD_BOTTOM
-    parts.extend(_y_grid(top, plot_w, plot_h))
+    parts.extend(_y_grid(top, step, plot_w, plot_h))
     slot = plot_w / len(bars)
     bar_w = max(slot * 0.72, 1)
     for index, (name, value) in enumerate(bars):
@@ -114,11 +114,13 @@ def line_chart(
     def scale(value: float) -> float:
         return math.log10(max(value, 1)) if log_scale else value
 
-    highest = max(scale(value) for _, value in points)
-    # A log axis tops out at the next power of ten, a linear one at the next tidy number.
-    top = max(math.ceil(highest), 1) if log_scale else _nice_max(highest)
+    if log_scale:
+        # A log axis tops out at the next power of ten, with a grid line at each power.
+        top, step = max(math.ceil(max(scale(value) for _, value in points)), 1), 1.0
+    else:
+        top, step = _axis([value for _, value in points])
     plot_w, plot_h = width - _PAD_LEFT - _PAD_RIGHT, height - _PAD_TOP - _PAD_BOTTOM
-    parts.extend(_y_grid(top, plot_w, plot_h, log_scale=log_scale))
+    parts.extend(_y_grid(top, step, plot_w, plot_h, log_scale=log_scale))
     step = plot_w / (len(points) - 1) if len(points) > 1 else 0
     start = _PAD_LEFT if len(points) > 1 else _PAD_LEFT + plot_w / 2
     coords = [
@@ -140,11 +142,10 @@ def line_chart(
     return "".join(parts)
 
 
-def _y_grid(top: float, plot_w: float, plot_h: float, *, log_scale: bool = False) -> list[str]:
+def _y_grid(top: float, step: float, plot_w: float, plot_h: float, *, log_scale: bool = False) -> list[str]:
+    """A labelled grid line every ``step`` up to ``top``; on a log axis ``top`` and ``step`` are powers of ten."""
     lines = []
-    # A log axis gets a line at each power of ten, a linear one at quarters.
-    fractions = [power / top for power in range(int(top) + 1)] if log_scale else [0, 0.25, 0.5, 0.75, 1]
-    for fraction in fractions:
+    for fraction in (index * step / top for index in range(round(top / step) + 1)):
         y = _PAD_TOP + plot_h - plot_h * fraction
         value = 10 ** (top * fraction) if log_scale else top * fraction
         lines.append(

@@ -224,3 +224,17 @@ def test_model_comparison_lists_versions_with_their_metrics(client, db):
     body = client.get(reverse("recommender:models"), **HTMX).content.decode()
     assert "svd" in body and "item_knn" in body and "0.930" in body and "active" in body
     assert body.count("<svg") == 2, "NDCG@10 and RMSE charts (no HR@10 figures given)"
+
+
+# --- error pages ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("template", "text"),
+    [("500.html", "Something went wrong on our side"), ("400.html", "That request did not make sense")],
+)
+def test_error_pages_render_without_a_request(template, text):
+    # Django renders these from its own handlers, with no request and no context processors.
+    from django.template.loader import render_to_string
+
+    assert text in render_to_string(template)

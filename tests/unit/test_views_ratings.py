@@ -119,6 +119,7 @@ def test_a_post_without_csrf_token_is_refused(user, movie):
     client.force_login(user)
     response = client.post(reverse("ratings:rate"), {"movie": movie.pk, "score": "4"})
     assert response.status_code == 403
+    assert "That form could not be checked" in response.content.decode()
     assert not Rating.objects.exists()
 
 
