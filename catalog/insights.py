@@ -7,6 +7,8 @@ nothing has to remember to clear the cache.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -29,9 +31,12 @@ class Chart:
 
 
 def charts() -> dict[str, object]:
-    version = selectors.data_version()
-    key = "insights:data:" + ":".join(map(str, version))
-    return cache.get_or_set(key, _build, CACHE_SECONDS)
+    return cache.get_or_set("insights:data:" + cache_key_part(selectors.data_version()), _build, CACHE_SECONDS)
+
+
+def cache_key_part(values: Iterable[object]) -> str:
+    """A short digest of ``values`` for a cache key: timestamps hold spaces, which memcached keys must not."""
+    return hashlib.sha1(repr(tuple(values)).encode()).hexdigest()
 
 
 def _sample(counts: list[int]) -> list[tuple[str, float]]:

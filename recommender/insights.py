@@ -12,7 +12,7 @@ from datetime import datetime
 from django.core.cache import cache
 from django.db.models import Count, Max
 
-from catalog.insights import CACHE_SECONDS, Chart, svg
+from catalog.insights import CACHE_SECONDS, Chart, cache_key_part, svg
 from movierec.lib.charts import hbar_chart
 from recommender.models import ModelVersion
 
@@ -52,7 +52,7 @@ def model_comparison() -> dict[str, object]:
     state = ModelVersion.objects.aggregate(
         newest=Max("id"), finished=Max("finished"), activated=Max("activated"), n=Count("id")
     )
-    key = "insights:models:" + ":".join(str(value) for value in state.values())
+    key = "insights:models:" + cache_key_part(state.values())
     return cache.get_or_set(key, _build, CACHE_SECONDS)
 
 

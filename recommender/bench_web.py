@@ -1,0 +1,145 @@
+"""Server time and queries of the signed-in home page and its row partials, through Django's full request path.
+
+Run it against a database with MovieLens imported and the models trained::
+
+    export DEBUG=1 DATABASE_URL=sqlite:////tmp/web.sqlite3 MODEL_DIR=/tmp/web-models
+    .venv/bin/python manage.py migrate -v0
+    .venv/bin/python manage.py import_movielens ml-100k --path /work/shared/datasets/ml-100k
+    .venv/bin/python manage.py train --sync
+    .venv/bin/python -m recommender.bench_web [--requests 200] [--row top-picks] [--seed 7]
+
+What it measures, with ``django.test.Client`` (URL routing, middleware, sessions, the view, the templates
+and every query; no network), p50 / p95 / max over ``--requests`` requests, wall and CPU time:
+
+1. page: ``GET /`` for a signed-in person (the page with its row placeholders).
+2. first row: ``GET /recommendations/rows/<--row>/`` as HTMX, right after that person's page. It is the
+   request that scores every active model for the person (fold-in of their current ratings).
+3. later rows: the next row of the same page, which reuses those scores as the browser's other lazy loads do.
+
+Each request is a different MovieLens person, so nothing of theirs is cached before their page (their first
+visit). Then it counts the queries of one page and of every row of a few people's pages, to show a row costs
+a constant number of queries however many cards it has (the registry's periodic "is there a newer model?"
+check is shown apart: it lands on whichever request comes due). Nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import sys
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Django is set up in main(), after the settings module is chosen.
+    from django.http import HttpResponse
+    from django.test import Client
+
+ROW_URL = re.compile(r'hx-get="/recommendations/rows/([\w-]+)/')
+#: Requests before timing starts: the first loads the models from disk and the catalog snapshot.
+WARMUP = 3
+TARGETS_MS = {"page": 150.0, "first row": 50.0, "later rows": 50.0}
+
+
+class Timings:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+    def get(self, client: Client, url: str, *, timed: bool, **headers: str) -> HttpResponse:
+        """``client.get(url)``, timed unless this is a warm-up request."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        response = client.get(url, **headers)
+        if timed:
+            self.wall.append(time.perf_counter() - wall)
+            self.cpu.append(time.process_time() - cpu)
+        return response
+
+    def line(self) -> str:
+        import numpy as np
+
+        wall, cpu = np.array(self.wall) * 1000, np.array(self.cpu) * 1000
+        p50, p95 = np.percentile(wall, [50, 95])
+        target = TARGETS_MS.get(self.name)
+        verdict = "" if target is None else ("  ok" if p95 <= target else f"  OVER {target:.0f} ms")
+        return (
+            f"{self.name:<11} n={len(wall):<4} wall p50 {p50:6.1f}  p95 {p95:6.1f}  max {wall.max():6.1f} ms"
+            f"   cpu p50 {np.percentile(cpu, 50):6.1f}  p95 {np.percentile(cpu, 95):6.1f} ms{verdict}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200, help="Timed requests of each kind (default 200).")
+    parser.add_argument("--row", default="top-picks", help="The row timed as the first row (default top-picks).")
+    parser.add_argument("--seed", type=int, default=7, help="Seed for picking people (default 7).")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "movierec.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from recommender import services
+
+    started = time.perf_counter()
+    people = list(get_user_model().objects.annotate(n=Count("ratings")).filter(n__gt=0).order_by("pk"))
+    needed = args.requests + WARMUP
+    if len(people) < needed:
+        print(f"Needs {needed} people with ratings; the database has {len(people)}.", file=sys.stderr)
+        return 2
+    random.Random(args.seed).shuffle(people)
+    # The host the settings allow; the test client would otherwise say "testserver".
+    host = {"HTTP_HOST": "localhost"}
+    htmx = {"HTTP_HX_REQUEST": "true", **host}
+
+    page, first_row, later_rows = Timings("page"), Timings("first row"), Timings("later rows")
+    for index, person in enumerate(people[:needed]):
+        client = Client(**host)
+        client.force_login(person)
+        timed = index >= WARMUP
+        home = page.get(client, "/", timed=timed)
+        # The later row is the first other row the page lists, read from the page as the browser does.
+        keys = ROW_URL.findall(home.content.decode())
+        later = next((key for key in keys if key != args.row), None)
+        calls = [(first_row, f"/recommendations/rows/{args.row}/"), (later_rows, f"/recommendations/rows/{later}/")]
+        for timings, url in calls[: 2 if later else 1]:
+            response = timings.get(client, url, timed=timed, **htmx)
+            if response.status_code != 200:
+                print(f"{url}: HTTP {response.status_code} for {person}", file=sys.stderr)
+                return 1
+
+    print(f"ml: {len(people)} people with ratings; {args.requests} timed requests of each kind, one person each")
+    for timings in (page, first_row, later_rows):
+        print(timings.line())
+
+    print("\nqueries (one person's page, then each of their rows as the browser loads them;")
+    print("  +N: the registry's periodic check for a newly activated model, one query per family every few seconds):")
+    for person in people[needed : needed + 3]:
+        client = Client(**host)
+        client.force_login(person)
+        counts = []
+        for name, url, headers in [("page", "/", host)] + [
+            (key, f"/recommendations/rows/{key}/", htmx) for key, _ in services.row_specs(user=person)
+        ]:
+            with CaptureQueriesContext(connection) as queries:
+                body = client.get(url, **headers).content.decode()
+            registry = sum("recommender_modelversion" in query["sql"] for query in queries.captured_queries)
+            extra = f"+{registry}" if registry else ""
+            cards = body.count('class="movie-card')
+            counts.append(f"{name} {len(queries) - registry}{extra}" + (f" ({cards} cards)" if name != "page" else ""))
+        print(f"  {person}: " + ", ".join(counts))
+
+    print(f"\nbench_web: {3 * args.requests} timed requests in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
