@@ -38,7 +38,7 @@ from recommender.algorithms.baseline import (
 from recommender.algorithms.interactions import History, Interactions
 
 CENTERINGS = ("none", "item", "user", "baseline")
-#: Dense cells per block of the item-item computation (about 64 MB per float32 array at the default).
+#: Dense cells per block of the item-item computation: about 128 MB per float64 array, a handful alive at once.
 BLOCK_CELLS = 1 << 24
 #: User kNN looks for each item's neighbours among this many most similar people, which bounds the work per request.
 CANDIDATE_USERS = 2000

@@ -95,14 +95,16 @@ class _Layout:
 
     def users(self, values: np.ndarray) -> sp.csr_matrix:
         """users x items with ``values`` (one per rating, in rating order)."""
-        matrix = self.by_user.copy()
-        matrix.data = np.asarray(values, dtype=np.float64)[self.user_order]
-        return matrix
+        return _refill(self.by_user, values, self.user_order)
 
     def items(self, values: np.ndarray) -> sp.csr_matrix:
-        matrix = self.by_item.copy()
-        matrix.data = np.asarray(values, dtype=np.float64)[self.item_order]
-        return matrix
+        return _refill(self.by_item, values, self.item_order)
+
+
+def _refill(matrix: sp.csr_matrix, values: np.ndarray, order: np.ndarray) -> sp.csr_matrix:
+    """``matrix``'s sparsity pattern (shared, not copied) holding ``values`` taken in ``order``."""
+    data = np.asarray(values, dtype=np.float64)[order]
+    return sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape, copy=False)
 
 
 def _with_ones(factors: np.ndarray) -> np.ndarray:
@@ -127,18 +129,6 @@ def _similar_by_cosine(
 
 
 # -- explicit models ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _ExplicitConfig(Config):
-    factors: int = 10
-    epochs: int = 10
-    reg: float = 0.1
-    reg_bias: float = 0.1
-
-    def __post_init__(self) -> None:
-        require_positive(self, "factors", "epochs")
-        require_non_negative(self, "reg", "reg_bias")
 
 
 class _ExplicitFactors(Recommender):
@@ -207,13 +197,25 @@ class _ExplicitFactors(Recommender):
         self.item_factors = arrays["item_factors"]
 
 
+@dataclass
+class _RidgeConfig(Config):
+    factors: int = 10
+    epochs: int = 10
+    reg: float = 0.1
+    reg_bias: float = 0.1
+
+    def __post_init__(self) -> None:
+        require_positive(self, "factors", "epochs")
+        require_non_negative(self, "reg", "reg_bias")
+
+
 class _RidgeFoldIn(_ExplicitFactors):
     """Point-estimate models: one sample, and the user side is a ridge regression on the item side.
 
     The ridge of someone with ``n`` ratings is ``reg * n ** ridge_growth`` (``reg_bias`` for the bias).
     """
 
-    config: _ExplicitConfig
+    config: _RidgeConfig
     ridge_growth: ClassVar[float]
 
     def _ridge(self, count: np.ndarray | int) -> np.ndarray:
@@ -232,7 +234,7 @@ class _RidgeFoldIn(_ExplicitFactors):
 
 
 @dataclass
-class BiasedMFConfig(_ExplicitConfig):
+class BiasedMFConfig(_RidgeConfig):
     # Tuned on ml-100k fold u1: RMSE 0.929 (Surprise's SVD defaults, lr 0.005 and reg 0.02, give 0.966 here:
     # the exact fold-in needs the stronger ridge that a converged, more regularized model has).
     factors: int = 10
@@ -301,21 +303,24 @@ class BiasedMF(_RidgeFoldIn):
             u, i = data.users[batch], data.items[batch]
             p, q = users_side[u], items_side[i]
             error = residual[batch] - p[:, -1] - q[:, -1] - np.einsum("nk,nk->n", p[:, :-1], q[:, :-1])
-            # Bias coordinates: their "other side" is the constant 1.
-            user_grad = error[:, None] * np.append(q[:, :-1], np.ones((len(batch), 1)), axis=1) - decay * p
-            item_grad = error[:, None] * np.append(p[:, :-1], np.ones((len(batch), 1)), axis=1) - decay * q
+            # A bias coordinate's "other side" is the constant 1.
+            p_other, q_other = p.copy(), q.copy()
+            p_other[:, -1] = q_other[:, -1] = 1.0
+            user_grad = error[:, None] * q_other - decay * p
+            item_grad = error[:, None] * p_other - decay * q
             users_side += cfg.learning_rate * _scatter(u, user_grad, data.n_users)
             items_side += cfg.learning_rate * _scatter(i, item_grad, data.n_items)
 
 
 def _scatter(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
-    """Sum ``values`` into ``n_rows`` rows by ``rows`` (repeats add up)."""
-    gather = sp.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(n_rows, len(rows)))
-    return gather @ values
+    """Sum the rows of ``values`` into ``n_rows`` rows by ``rows`` (repeats add up), with one bincount."""
+    width = values.shape[1]
+    cells = (rows[:, None] * width + np.arange(width)).ravel()
+    return np.bincount(cells, values.ravel(), minlength=n_rows * width).reshape(n_rows, width)
 
 
 @dataclass
-class ALSConfig(_ExplicitConfig):
+class ALSConfig(_RidgeConfig):
     # Tuned on ml-100k fold u1 (RMSE 0.9225; 10 factors: 0.9215 at twice the fit time).
     factors: int = 5
     epochs: int = 8
@@ -362,7 +367,8 @@ class ALS(_RidgeFoldIn):
 
 
 @dataclass
-class BayesianMFConfig(_ExplicitConfig):
+class BayesianMFConfig(Config):
+    # Tuned on ml-100k fold u1: RMSE 0.9055 (20 factors: 0.9057 at 4x the time; 120 samples kept: 0.9050).
     factors: int = 10
     #: Gibbs sweeps in all, the first ``burn_in`` of them discarded.
     epochs: int = 150
@@ -371,15 +377,14 @@ class BayesianMFConfig(_ExplicitConfig):
     samples: int = 40
 
     def __post_init__(self) -> None:
-        super().__post_init__()
-        require_positive(self, "samples")
+        require_positive(self, "factors", "epochs", "samples")
         require_non_negative(self, "burn_in")
         if self.burn_in >= self.epochs:
             raise ValueError(f"BayesianMFConfig.burn_in must be below epochs ({self.epochs}), got {self.burn_in}")
 
 
 class BayesianMF(_ExplicitFactors):
-    """Bayesian MF with biases, by Gibbs sampling; ``reg`` and ``reg_bias`` are not used (the priors are learned).
+    """Bayesian MF with biases, by Gibbs sampling: no regularization to tune, the priors are learned.
 
     Users' ``(p_u, b_u)`` and items' ``(q_i, b_i)`` have Gaussian priors whose means and precisions have
     Normal-Wishart hyper-priors; the rating noise precision has a Gamma prior. Each kept sample stores the
