@@ -25,7 +25,7 @@ from tests.unit.recommender.synthetic import held_out_rmse, split, structured_ra
 
 EXPLICIT = [ALS, BiasedMF, BayesianMF]
 #: Enough sweeps for the small generated data, few enough to keep the file fast.
-QUICK = {ALS: {}, BiasedMF: {}, BayesianMF: {"epochs": 40, "burn_in": 10, "samples": 10}}
+QUICK = {ALS: {}, BiasedMF: {}, BayesianMF: {"epochs": 25, "burn_in": 10, "samples": 8}}
 
 
 def quick(cls, **overrides):
