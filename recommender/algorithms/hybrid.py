@@ -4,8 +4,9 @@ Two objectives:
 
 - ``"explicit"`` estimates ratings. The blend is a ridge regression of held-out ratings on the components'
   estimates (a component that only ranks contributes its score). With ``support_features`` each weight may
-  also move with how many ratings the person and the movie have, since a neighbourhood model is worth more
-  for a well-rated movie and a bias model for a newcomer (feature-weighted linear stacking, Sill et al. 2009).
+  also move with how many ratings the person and the movie have, and how spread out the person's ratings
+  are, since a neighbourhood model is worth more for a well-rated movie and a bias model for a newcomer
+  (feature-weighted linear stacking, Sill et al. 2009).
 - ``"ranking"`` orders movies for a top-N list. Each component's scores are standardized per person, and the
   weights maximize NDCG@10 of each person's held-out latest movie, found by coordinate search.
 
@@ -48,10 +49,11 @@ class HybridConfig(Config):
     #: Config overrides per component name, e.g. {"svd": {"factors": 50}}.
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Explicit: the share of ratings held out (at random) to learn the blend from.
-    validation_share: float = 0.1
+    validation_share: float = 0.2
     #: Explicit: the ridge penalty on the (standardized) blend weights.
     reg: float = 1.0
-    #: Explicit: let each component's weight depend on the person's and the movie's number of ratings.
+    #: Explicit: let each component's weight depend on the person's and the movie's number of ratings and on
+    #: how spread out the person's ratings are.
     support_features: bool = True
     #: Ranking: passes of the coordinate search over the components.
     search_rounds: int = 3
@@ -137,7 +139,8 @@ class Hybrid(Recommender):
 
     def _raw_features(self, history: History, items: np.ndarray) -> np.ndarray:
         """One row per item: each component's estimate (a ranking component's score, 0 where it has none) and,
-        with support features, the log numbers of ratings and each estimate times them."""
+        with support features, the log numbers of ratings of the person and the movie, the spread of the
+        person's ratings, and each estimate times each of those three."""
         columns = [
             component.predict(history, items) if component.explicit else np.nan_to_num(component.score(history, items))
             for component in self.components
@@ -146,10 +149,12 @@ class Hybrid(Recommender):
         if not self.config.support_features:
             return estimates
         positions, known = self.positions(items)
+        spread = float(np.std(history.ratings)) if len(history) else 0.0
         support = np.column_stack(
             [
                 np.full(len(items), np.log1p(len(history))),
                 np.log1p(np.where(known, self.item_counts[positions], 0.0)),
+                np.full(len(items), spread),
             ]
         )
         interactions = (estimates[:, :, None] * support[:, None, :]).reshape(len(items), -1)
