@@ -2,11 +2,13 @@
 
 Run it against a database with MovieLens imported and every family trained::
 
-    export DEBUG=1 DATABASE_URL=sqlite:////tmp/serve.sqlite3 MODEL_DIR=/tmp/serve-models
-    .venv/bin/python manage.py migrate -v0
-    .venv/bin/python manage.py import_movielens ml-100k --path /work/shared/datasets/ml-100k
-    .venv/bin/python manage.py train --sync
-    .venv/bin/python -m recommender.bench_serving [--ratings 200] [--people 10] [--pages 50]
+    export DATABASE_URL=sqlite:////tmp/serve.sqlite3 MODEL_DIR=/tmp/serve-models
+    DEBUG=1 .venv/bin/python manage.py migrate -v0
+    DEBUG=1 .venv/bin/python manage.py import_movielens ml-100k --path /work/shared/datasets/ml-100k
+    DEBUG=1 .venv/bin/python manage.py train --sync
+    DEBUG=0 SECRET_KEY=bench .venv/bin/python -m recommender.bench_serving [--ratings 200] [--people 10] [--pages 50]
+
+DEBUG off, as in production: with it on, Django also records every query, which adds to the timings.
 
 What it measures (server time in this process, database queries included, p50 / p95 / max):
 
