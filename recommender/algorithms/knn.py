@@ -38,8 +38,8 @@ from recommender.algorithms.baseline import (
 from recommender.algorithms.interactions import History, Interactions
 
 CENTERINGS = ("none", "item", "user", "baseline")
-#: Dense cells per block of the item-item computation: about 128 MB per float64 array, a handful alive at once.
-BLOCK_CELLS = 1 << 24
+#: Dense cells per block of the item-item computation: 32 MB per float64 array, about fifteen alive at once.
+BLOCK_CELLS = 1 << 22
 #: User kNN looks for each item's neighbours among this many most similar people, which bounds the work per request.
 CANDIDATE_USERS = 2000
 
@@ -228,11 +228,11 @@ def item_neighbours(
             shrinkage,
         )
         sim[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        top = (
-            np.argpartition(-sim, keep - 1, axis=1)[:, :keep]
-            if keep < n_items
-            else np.tile(np.arange(n_items), (stop - start, 1))
-        )
+        if keep < n_items:
+            # A copy, not a view: a view would keep the whole block's ordering alive until the end.
+            top = np.argpartition(-sim, keep - 1, axis=1)[:, :keep].copy()
+        else:
+            top = np.tile(np.arange(n_items), (stop - start, 1))
         columns.append(top)
         values.append(np.take_along_axis(sim, top, axis=1))
     top_columns = np.concatenate(columns) if columns else np.empty((0, keep), dtype=np.int64)
