@@ -74,6 +74,12 @@ def clip_ratings(values: np.ndarray) -> np.ndarray:
     return np.clip(values, RATING_MIN, RATING_MAX)
 
 
+def require_unique_pairs(data: Interactions) -> None:
+    """Models that put ratings in a matrix would silently add up two ratings of the same movie by one person."""
+    if data.matrix.nnz != len(data):
+        raise ValueError(f"{len(data) - data.matrix.nnz} (user, item) pairs are rated twice; keep one rating per pair")
+
+
 def require_positive(config: Config, *fields: str) -> None:
     for name in fields:
         if getattr(config, name) <= 0:

@@ -34,6 +34,7 @@ from recommender.algorithms.baseline import (
     require_choice,
     require_non_negative,
     require_positive,
+    require_unique_pairs,
 )
 from recommender.algorithms.interactions import History, Interactions
 
@@ -92,6 +93,7 @@ class _Neighbourhood(Recommender):
 
     def _fit_baseline(self, data: Interactions) -> np.ndarray:
         """Fit biases and item means; returns the training users' biases."""
+        require_unique_pairs(data)
         defaults = BaselineConfig()
         self.biases, user_bias = fit_biases(
             data, reg_user=defaults.reg_user, reg_item=defaults.reg_item, epochs=defaults.epochs

@@ -28,7 +28,12 @@ import scipy.sparse as sp
 from scipy.stats import wishart
 
 from recommender.algorithms.base import Config, Recommender, load_arrays, progress, save_arrays, top_n
-from recommender.algorithms.baseline import clip_ratings, require_non_negative, require_positive
+from recommender.algorithms.baseline import (
+    clip_ratings,
+    require_non_negative,
+    require_positive,
+    require_unique_pairs,
+)
 from recommender.algorithms.interactions import History, Interactions
 
 #: Cells of the flattened Gram matrices built at once (rows x factors^2), about 128 MB of float64.
@@ -86,11 +91,10 @@ class _Layout:
 
     @classmethod
     def of(cls, data: Interactions) -> _Layout:
+        require_unique_pairs(data)
         index = np.arange(1, len(data) + 1, dtype=np.float64)  # 1-based so no entry is an explicit zero
         by_user = sp.csr_matrix((index, (data.users, data.items)), shape=(data.n_users, data.n_items))
         by_item = sp.csr_matrix((index, (data.items, data.users)), shape=(data.n_items, data.n_users))
-        if by_user.nnz != len(data):
-            raise ValueError("the ratings hold the same (user, item) pair twice; keep one rating per pair")
         return cls(by_user, by_item, by_user.data.astype(np.int64) - 1, by_item.data.astype(np.int64) - 1)
 
     def users(self, values: np.ndarray) -> sp.csr_matrix:
@@ -269,6 +273,7 @@ class BiasedMF(_RidgeFoldIn):
         2. Each epoch, shuffle the ratings and walk them in mini-batches: the error of each rating gives
            the gradients, summed into the users and items of the batch with one sparse product per side.
         """
+        require_unique_pairs(data)
         cfg = self.config
         rng = np.random.default_rng(cfg.seed)
         mean = data.global_mean

@@ -135,6 +135,13 @@ def test_the_scores_rank_what_like_minded_people_liked_first(cls):
     assert scores[0] > scores[1]
 
 
+@pytest.mark.parametrize("cls", [ItemKNN, UserKNN])
+def test_a_pair_rated_twice_is_refused(cls):
+    data = Interactions.from_ids([1, 1, 2], [10, 10, 10], [4.0, 5.0, 3.0])
+    with pytest.raises(ValueError, match="rated twice"):
+        cls().fit(data)
+
+
 @pytest.mark.parametrize(("field", "value"), [("centering", "median"), ("neighbours", 0), ("shrinkage", -1.0)])
 def test_bad_settings_are_refused_naming_the_field(field, value):
     with pytest.raises(ValueError, match=field):

@@ -149,6 +149,13 @@ def test_implicit_als_conjugate_gradient_reaches_the_exact_solution():
     np.testing.assert_allclose(model.score(history), repeat.score(history), rtol=1e-3, atol=1e-3)
 
 
+@pytest.mark.parametrize("cls", [*EXPLICIT, ImplicitALS])
+def test_a_pair_rated_twice_is_refused(cls):
+    data = Interactions.from_ids([1, 1, 2], [10, 10, 10], [4.0, 5.0, 3.0])
+    with pytest.raises(ValueError, match="rated twice"):
+        cls().fit(data)
+
+
 def test_a_diverging_learning_rate_is_reported_naming_it(low_rank):
     train, _ = low_rank
     with pytest.raises(ValueError, match="learning_rate"):
