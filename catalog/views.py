@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from catalog import insights, selectors
@@ -64,6 +65,7 @@ def movie_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "movie": movie,
         "kind": kind,
         "kinds": form.fields["similar"].choices,
+        "tab_base": f"{movie.get_absolute_url()}?",
         "similar": card_tiles(user=request.user, cards=similar),
     }
     if wants_partial(request):
@@ -105,6 +107,7 @@ def similar_finder(request: HttpRequest) -> HttpResponse:
         return page_or_partial(request, "catalog/similar_finder.html", "catalog/_suggestions.html", context)
     similar = recommendations.similar_movies(movie=movie, kind=kind, limit=SIMILAR_LIMIT, user=request.user)
     context["similar"] = card_tiles(user=request.user, cards=similar)
+    context["tab_base"] = f"{reverse('catalog:similar_finder')}?movie={movie.pk}&"
     return page_or_partial(request, "catalog/similar_finder.html", "catalog/_finder_results.html", context)
 
 
