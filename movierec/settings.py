@@ -140,7 +140,15 @@ REDIS_AVAILABLE = bool(REDIS_URL) and tcp_reachable(REDIS_URL)
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_AVAILABLE:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # Publishing (a rating's on-commit enqueue) must not hang on a dead broker: one quick retry, then the
+    # caller logs it and the training sweep catches up. The worker's reconnects have their own retry settings.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": 3600,
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     for folder in ("queue", "processed", "control"):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import socket
 import threading
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -39,9 +41,10 @@ from django.utils import timezone
 from recommender import registry
 from recommender.algorithms import build
 from recommender.algorithms.base import Recommender, set_progress
+from recommender.algorithms.interactions import Interactions
 from recommender.data import snapshot_from_db
 from recommender.evaluation.runner import PROTOCOLS, evaluate_split
-from recommender.evaluation.splitting import temporal_leave_last_out
+from recommender.evaluation.splitting import Split, temporal_leave_last_out
 from recommender.models import ModelVersion, TrainingState
 
 logger = logging.getLogger(__name__)
@@ -55,18 +58,25 @@ CATALOG_FAMILIES: tuple[str, ...] = ("content",)
 #: A queued run waits for RETRAIN_DEBOUNCE_SECONDS of quiet, but never longer than this many debounces,
 #: so a site where people rate all the time still retrains.
 MAX_WAIT_FACTOR = 10
-#: Holdout metrics the guardrail compares, and whether higher is better.
-GUARDED_METRICS: dict[str, bool] = {"ndcg@10": True, "hr@10": True, "rmse": False}
+#: Holdout metrics the guardrail compares: whether higher is better, and the figure counting their sample.
+GUARDED_METRICS: dict[str, tuple[bool, str]] = {
+    "ndcg@10": (True, "ranked_users"),
+    "hr@10": (True, "ranked_users"),
+    "rmse": (False, "test_ratings"),
+}
 #: A candidate may be this much (relative) worse than the active version on a guarded metric and still activate.
 GUARDRAIL_TOLERANCE = 0.05
-#: With fewer held-out users than this the metrics are mostly noise, so the guardrail does not judge.
-GUARDRAIL_MIN_USERS = 50
+#: ... or this many standard errors of the difference, when that is more (small holdouts are noisy).
+GUARDRAIL_STANDARD_ERRORS = 2.0
 #: After a failed run, automatic (non-forced) runs of the family wait this long.
 FAILURE_BACKOFF = timedelta(minutes=10)
 #: Artifacts kept per family besides the active one (rollback targets); older ones are deleted.
 KEEP_ARTIFACTS = 5
 #: Hyper-parameters that make every algorithm quick, for tests and the first `make demo` (RECOMMENDER_FAST=1).
 FAST_OVERRIDES: dict[str, Any] = {"epochs": 2, "factors": 8, "hidden": 16, "layers": (16, 8), "fold_in_steps": 5}
+#: Only people with more ratings than this are held out, so the holdout measures the same kind of person
+#: from run to run (a wave of newcomers with one rating each would otherwise swing every metric).
+HOLDOUT_MIN_HISTORY = 5
 #: Holdout figures stored on a version (the harness computes more).
 STORED_METRICS = ("ndcg@10", "hr@10", "rmse", "mae", "coverage", "ranked_users", "test_ratings")
 
@@ -98,10 +108,9 @@ def guardrail_verdict(
     candidate: Mapping[str, Mapping[str, Any]],
     active: Mapping[str, Mapping[str, Any]] | None,
     tolerance: float = GUARDRAIL_TOLERANCE,
-    min_users: int = GUARDRAIL_MIN_USERS,
 ) -> Verdict:
     """Accept ``candidate`` (holdout metrics per algorithm) unless a guarded metric of an algorithm both
-    versions have is worse than the active one's by more than ``tolerance`` (relative)."""
+    versions have is worse than the active one's beyond the allowed margin (see ``regression_margin``)."""
     if not active:
         return Verdict(True, "no active version to compare with")
     worse, compared = [], []
@@ -109,21 +118,49 @@ def guardrail_verdict(
         previous = active.get(algorithm)
         if not previous:
             continue
-        if (figures.get("ranked_users") or 0) < min_users:
-            compared.append(f"{algorithm}: holdout too small to judge")
-            continue
-        for metric, higher_is_better in GUARDED_METRICS.items():
+        for metric, (higher_is_better, sample) in GUARDED_METRICS.items():
             new, old = figures.get(metric), previous.get(metric)
             if new is None or old is None:
                 continue
-            limit = old * (1 - tolerance) if higher_is_better else old * (1 + tolerance)
-            if (new < limit) if higher_is_better else (new > limit):
-                worse.append(f"{algorithm} {metric} {new:.4f} vs active {old:.4f}")
-            else:
-                compared.append(f"{algorithm} {metric} {new:.4f} vs {old:.4f}")
+            margin = regression_margin(
+                metric=metric,
+                old=old,
+                new=new,
+                n_old=previous.get(sample) or 1,
+                n_new=figures.get(sample) or 1,
+                tolerance=tolerance,
+            )
+            drop = (old - new) if higher_is_better else (new - old)
+            line = f"{algorithm} {metric} {new:.4f} vs active {old:.4f} (allowed ±{margin:.4f})"
+            (worse if drop > margin else compared).append(line)
     if worse:
-        return Verdict(False, f"worse than the active version beyond {tolerance:.0%}: " + "; ".join(worse))
+        return Verdict(False, "worse than the active version: " + "; ".join(worse))
     return Verdict(True, "; ".join(compared) or "no metric in common with the active version")
+
+
+def regression_margin(*, metric: str, old: float, new: float, n_old: int, n_new: int, tolerance: float) -> float:
+    """How much worse ``new`` may be than ``old`` before it counts as a regression.
+
+    The larger of ``tolerance`` (relative to ``old``) and GUARDRAIL_STANDARD_ERRORS standard errors of
+    the difference of two independent holdout means. Ranking metrics are per-user values in [0, 1], so
+    a mean m over n users has variance at most m(1-m)/n; RMSE's standard error is about RMSE/sqrt(2n).
+    """
+    if metric == "rmse":
+        variance = old**2 / (2 * n_old) + new**2 / (2 * n_new)
+    else:
+        variance = old * (1 - old) / n_old + new * (1 - new) / n_new
+    return max(tolerance * abs(old), GUARDRAIL_STANDARD_ERRORS * math.sqrt(max(variance, 0.0)))
+
+
+def holdout_split(data: Interactions, *, min_history: int = HOLDOUT_MIN_HISTORY) -> Split:
+    """Temporal leave-last-out, holding out only people with more than ``min_history`` ratings."""
+    split = temporal_leave_last_out(data)
+    counts = np.bincount(data.users, minlength=data.n_users)
+    keys = data.users.astype(np.int64) * data.n_items + data.items
+    held_out = np.isin(keys, split.test.users.astype(np.int64) * data.n_items + split.test.items)
+    held_out &= counts[data.users] > min_history
+    name = f"{split.name}, people with more than {min_history} ratings"
+    return Split(name, data.select(~held_out), data.select(held_out))
 
 
 def algorithm_params(name: str, *, fast: bool) -> dict[str, Any]:
@@ -341,7 +378,7 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
             params = {name: algorithm_params(name, fast=fast) for name in names}
 
             started = time.perf_counter()
-            split = temporal_leave_last_out(data)
+            split = holdout_split(data)
             metrics = {}
             for name in names:
                 holdout_model = build(name, **params[name]).fit(split.train)
@@ -484,8 +521,12 @@ def training_sweep() -> SweepReport:
             error=f"The worker stopped sending heartbeats (last {state.last_heartbeat:%Y-%m-%d %H:%M:%S} UTC); "
             "the run was reclaimed and retried.",
         )
-        logger.error("Reclaimed the %s training claim of %s (no heartbeat since %s)", state.family, state.claimed_by,
-                     state.last_heartbeat)  # fmt: skip
+        logger.error(
+            "Reclaimed the %s training claim of %s (no heartbeat since %s)",
+            state.family,
+            state.claimed_by,
+            state.last_heartbeat,
+        )
         if training_request(family=state.family):
             reclaimed.append(state.family)
 

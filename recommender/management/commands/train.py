@@ -6,6 +6,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from recommender.models import ModelVersion
 from recommender.registry import FAMILIES
 from recommender.training import families_train_sync, training_request
 
@@ -25,9 +26,19 @@ class Command(BaseCommand):
             help="A family to train (repeatable). Default: all of them.",
         )
         parser.add_argument("--sync", action="store_true", help="Train in this process instead of enqueueing.")
+        parser.add_argument(
+            "--missing", action="store_true", help="Only the families that have no active version (first start)."
+        )
 
-    def handle(self, *args, families: list[str] | None, sync: bool, **options) -> None:
+    def handle(self, *args, families: list[str] | None, sync: bool, missing: bool, **options) -> None:
         families = families or list(FAMILIES)
+        if missing:
+            active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
+            trained = set(active.values_list("family", flat=True))
+            families = [family for family in families if family not in trained]
+            if not families:
+                self.stdout.write("Every family has an active version; nothing to train.")
+                return
         if not sync:
             sent = [family for family in families if training_request(family=family)]
             if len(sent) < len(families):

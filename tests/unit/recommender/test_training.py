@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from recommender import registry, training
+from recommender.algorithms.interactions import Interactions
 from recommender.models import ModelVersion, TrainingState
 from tests.factories import MovieFactory, RatingFactory, UserFactory
 
@@ -58,8 +59,8 @@ def test_no_change_recorded_or_no_debounce_means_run_now(last_change_at, debounc
 # -- guardrail ---------------------------------------------------------------------------------------------------------
 
 
-def figures(ndcg: float, *, users: int = 500, rmse: float | None = None) -> dict:
-    return {"ndcg@10": ndcg, "hr@10": ndcg * 2, "rmse": rmse, "ranked_users": users}
+def figures(ndcg: float, *, users: int = 5000, rmse: float | None = None) -> dict:
+    return {"ndcg@10": ndcg, "hr@10": ndcg * 2, "rmse": rmse, "ranked_users": users, "test_ratings": users}
 
 
 def test_guardrail_accepts_the_first_version():
@@ -67,15 +68,15 @@ def test_guardrail_accepts_the_first_version():
 
 
 def test_guardrail_rejects_a_clearly_worse_candidate_and_names_the_figures():
-    verdict = training.guardrail_verdict(candidate={"svd": figures(0.08)}, active={"svd": figures(0.10)})
+    verdict = training.guardrail_verdict(candidate={"svd": figures(0.05)}, active={"svd": figures(0.10)})
 
     assert not verdict.accept
-    assert "svd ndcg@10 0.0800 vs active 0.1000" in verdict.reason
+    assert "svd ndcg@10 0.0500 vs active 0.1000" in verdict.reason
 
 
-def test_guardrail_tolerates_noise_within_the_tolerance():
+def test_guardrail_tolerates_a_small_drop_within_the_tolerance():
     verdict = training.guardrail_verdict(
-        candidate={"svd": figures(0.097)}, active={"svd": figures(0.10)}, tolerance=0.05
+        candidate={"svd": figures(0.097, users=10**6)}, active={"svd": figures(0.10, users=10**6)}, tolerance=0.05
     )
 
     assert verdict.accept
@@ -93,12 +94,26 @@ def test_guardrail_knows_lower_rmse_is_better():
     assert better.accept
 
 
-def test_guardrail_does_not_judge_on_a_tiny_holdout():
-    verdict = training.guardrail_verdict(
-        candidate={"svd": figures(0.0, users=10)}, active={"svd": figures(0.5)}, min_users=50
+def test_the_same_drop_is_noise_on_a_small_holdout_and_a_regression_on_a_large_one():
+    # given a drop from 0.40 to 0.33 NDCG@10
+    small = training.guardrail_verdict(
+        candidate={"svd": figures(0.33, users=60)}, active={"svd": figures(0.40, users=60)}
+    )
+    large = training.guardrail_verdict(
+        candidate={"svd": figures(0.33, users=6000)}, active={"svd": figures(0.40, users=6000)}
     )
 
-    assert verdict.accept and "too small" in verdict.reason
+    # then 60 people cannot tell it from noise, 6000 can
+    assert small.accept
+    assert not large.accept
+
+
+def test_a_collapse_is_caught_even_on_a_small_holdout():
+    verdict = training.guardrail_verdict(
+        candidate={"svd": figures(0.0, users=30)}, active={"svd": figures(0.5, users=30)}
+    )
+
+    assert not verdict.accept
 
 
 def test_fast_params_only_name_fields_the_algorithm_has():
@@ -135,10 +150,14 @@ def state(family: str = "collaborative") -> TrainingState:
     return TrainingState.objects.get(family=family)
 
 
-def some_ratings(count: int = 6) -> None:
-    movies = MovieFactory.create_batch(3)
-    for number in range(count):
-        RatingFactory(user=UserFactory(), movie=movies[number % 3], score=4.0)
+def some_ratings(*, people: int = 3, each: int = 8) -> None:
+    """``people`` who each rated ``each`` movies (enough to be held out), one second apart."""
+    movies = MovieFactory.create_batch(each + 2)
+    for number in range(people):
+        someone = UserFactory()
+        for order in range(each):
+            movie = movies[(number + order) % len(movies)]
+            RatingFactory(user=someone, movie=movie, created=T0 + timedelta(seconds=order))
 
 
 @pytest.mark.django_db
@@ -198,7 +217,7 @@ def test_a_run_trains_saves_and_activates_the_first_version(popularity_only, sen
     version = training.family_train(family="collaborative", force=True)
 
     assert version.status == ModelVersion.Status.ACTIVE
-    assert version.n_ratings == 6 and version.metrics["popularity"]["ranked_users"] >= 1
+    assert version.n_ratings == 24 and version.metrics["popularity"]["ranked_users"] == 3
     assert version.fit_seconds is not None and version.eval_seconds is not None
     assert registry.active_models("collaborative").keys() == {"popularity"}
     assert state().pending_changes == 0 and state().claimed_at is None
@@ -350,3 +369,19 @@ def test_a_catalog_edit_marks_only_the_content_family(sent, django_capture_on_co
         MovieFactory(title="Brand New")
 
     assert list(TrainingState.objects.filter(pending_changes__gt=0).values_list("family", flat=True)) == ["content"]
+
+
+def test_the_holdout_is_each_experienced_persons_latest_rating_and_newcomers_train_only():
+    # given a person with 8 ratings and a newcomer with 2
+    users = [1] * 8 + [2] * 2
+    items = [10, 11, 12, 13, 14, 15, 16, 17, 10, 11]
+    stamps = [1, 2, 3, 4, 5, 6, 8, 7, 1, 2]
+    data = Interactions.from_ids(users, items, [4.0] * 10, stamps)
+
+    # when split
+    split = training.holdout_split(data, min_history=5)
+
+    # then only the experienced person's latest rating is held out, and nothing is lost
+    assert split.test.user_ids[split.test.users].tolist() == [1]
+    assert split.test.item_ids[split.test.items].tolist() == [16]
+    assert len(split.train) + len(split.test) == len(data)
