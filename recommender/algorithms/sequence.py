@@ -1,0 +1,111 @@
+"""Sequence model: a GRU over each person's time-ordered ratings that predicts the movies they rate next.
+
+This is the "Up next for you" row: it follows where a person's taste is
+heading rather than its average. Training is next-item prediction with a full
+softmax over the catalog, which suits MovieLens sizes (1,682 movies for 100k,
+~60k for 25M); at 60k the logits of a batch grow to batch x length x 60k
+floats, so lower ``batch_size`` there, or swap in a sampled softmax.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from recommender.algorithms.baseline import require_non_negative, require_positive
+from recommender.algorithms.interactions import History, Interactions
+from recommender.algorithms.torch.base import TorchConfig, TorchRecommender
+from recommender.algorithms.torch.device import cpu_threads
+from recommender.algorithms.torch.modules import NextItemGRU
+from recommender.algorithms.torch.training import train
+
+
+@dataclass
+class SequenceConfig(TorchConfig):
+    factors: int = 64
+    hidden: int = 128
+    dropout: float = 0.2
+    #: How many of a person's latest ratings the GRU reads (in training windows and at scoring time).
+    max_length: int = 50
+    epochs: int = 20
+    learning_rate: float = 0.002
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_positive(self, "factors", "hidden", "max_length")
+        require_non_negative(self, "dropout")
+
+
+class SequenceGRU(TorchRecommender):
+    """Scores are the GRU's logits for the next movie after the person's latest ``max_length`` ratings."""
+
+    name = "sequence"
+    config_class = SequenceConfig
+    explicit = False
+
+    config: SequenceConfig
+    net: NextItemGRU
+
+    def build(self, n_users: int, n_items: int) -> NextItemGRU:
+        cfg = self.config
+        return NextItemGRU(n_items, factors=cfg.factors, hidden=cfg.hidden, dropout=cfg.dropout)
+
+    def train_net(self, data: Interactions, generator: torch.Generator) -> None:
+        cfg = self.config
+        inputs, targets = training_windows(data, cfg.max_length, start=self.net.start, pad=self.net.pad)
+
+        def loss(inputs: Tensor, targets: Tensor) -> Tensor:
+            valid = targets != self.net.pad
+            return F.cross_entropy(self.net.logits(self.net.states(inputs)[valid]), targets[valid])
+
+        train(
+            self.net,
+            lambda: (inputs, targets),
+            loss,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            learning_rate=cfg.learning_rate,
+            generator=generator,
+            desc=self.name,
+        )
+        self.net.settle(torch.from_numpy(np.bincount(data.items, minlength=data.n_items) > 0))
+
+    def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
+        positions, known = self.positions(items)
+        # History keeps time order; movies this model never saw carry no signal and are skipped.
+        rated, _ = self.history_positions(history)
+        sequence = np.concatenate([[self.net.start], rated[len(rated) - self.config.max_length :]])
+        with cpu_threads(self.config.threads), torch.no_grad():
+            states = self.net.states(torch.from_numpy(sequence.astype(np.int64))[None].to(self.device))
+            logits = self.net.logits(states[0, -1]).cpu().numpy().astype(np.float64)
+        return np.where(known, logits[positions], np.nan)
+
+
+def training_windows(data: Interactions, max_length: int, *, start: int, pad: int) -> tuple[Tensor, Tensor]:
+    """Every person's ratings as next-item windows: (inputs, targets), both ``(windows, max_length)``, padded.
+
+    1. Order each person's items by time; ties keep their order in ``data``,
+       as :meth:`Interactions.histories` does, so training and scoring agree.
+    2. Cut each sequence into pieces of at most ``max_length`` targets,
+       counting from its end: the latest targets get the longest context, as
+       the latest ratings do at scoring time.
+    3. A piece's inputs are the start token and then each target but the last,
+       so the state after the k-th input predicts the k-th target.
+    """
+    order = np.lexsort((data.timestamps, data.users))
+    users, items = data.users[order], data.items[order].astype(np.int64)
+    bounds = np.searchsorted(users, np.arange(data.n_users + 1))
+    inputs, targets = [], []
+    for user in range(data.n_users):
+        sequence = items[bounds[user] : bounds[user + 1]]
+        for end in range(len(sequence), 0, -max_length):
+            piece = sequence[max(0, end - max_length) : end]
+            padding = np.full(max_length - len(piece), pad)
+            inputs.append(np.concatenate([[start], piece[:-1], padding]))
+            targets.append(np.concatenate([piece, padding]))
+    return torch.from_numpy(np.array(inputs, dtype=np.int64)), torch.from_numpy(np.array(targets, dtype=np.int64))

@@ -1,0 +1,206 @@
+"""What the neural recommenders share: config fields, the device, a seeded fit, fold-in scoring and save/load."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from recommender.algorithms.base import Config, Recommender, load_arrays, save_arrays
+from recommender.algorithms.baseline import clip_ratings, require_choice, require_non_negative, require_positive
+from recommender.algorithms.interactions import History, Interactions
+from recommender.algorithms.torch.device import (
+    DEVICES,
+    choose_device,
+    cpu_threads,
+    load_module,
+    reproducible,
+    save_module,
+)
+from recommender.algorithms.torch.modules import UserItemNet
+from recommender.algorithms.torch.training import Examples, fold_in, train
+
+
+@dataclass
+class TorchConfig(Config):
+    epochs: int = 20
+    learning_rate: float = 0.001
+    batch_size: int = 256
+    #: "cpu", "cuda" or "auto" (CUDA when there is one). CUDA asked for but missing falls back to the CPU.
+    device: str = "cpu"
+    #: CPU threads torch may use in fit and score; 0 for torch's default (all cores). See device.cpu_threads.
+    threads: int = 1
+
+    def __post_init__(self) -> None:
+        require_positive(self, "epochs", "learning_rate", "batch_size")
+        require_choice(self, "device", DEVICES)
+        require_non_negative(self, "threads")
+
+
+@dataclass
+class FoldInConfig(TorchConfig):
+    factors: int = 32
+    dropout: float = 0.0
+    #: L2 on the embedding rows each rating touches, in training and (towards the average person) in fold-in.
+    reg: float = 0.0
+    #: Decoupled weight decay on the dense layers (AdamW).
+    weight_decay: float = 0.0
+    #: Adam steps that fit a person's user rows to their current ratings at scoring time.
+    fold_in_steps: int = 30
+    fold_in_learning_rate: float = 0.01
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_positive(self, "factors", "fold_in_learning_rate")
+        require_non_negative(self, "dropout", "reg", "weight_decay", "fold_in_steps")
+
+
+class TorchRecommender(Recommender):
+    """A recommender around one ``nn.Module``: seeded fit on the configured device, state.pt + arrays.npz on disk."""
+
+    config: TorchConfig
+    net: nn.Module
+
+    def __init__(self, config: Config | None = None) -> None:
+        super().__init__(config)
+        self.device = choose_device(self.config.device)
+        self.user_ids: np.ndarray = np.empty(0, dtype=np.int64)
+        self._user_index: dict[int, int] | None = None
+
+    @abstractmethod
+    def build(self, n_users: int, n_items: int) -> nn.Module:
+        """A freshly initialized module for this many users and items."""
+
+    @abstractmethod
+    def train_net(self, data: Interactions, generator: torch.Generator) -> None:
+        """Train ``self.net`` on ``data``, drawing every random choice from ``generator``."""
+
+    def fit(self, data: Interactions) -> Self:
+        if len(data) == 0:
+            raise ValueError(f"{self.name} needs at least one rating to learn from")
+        self._set_vocabularies(data.user_ids, data.item_ids)
+        with cpu_threads(self.config.threads), reproducible(self.config.seed, self.device) as generator:
+            self.net = self.build(data.n_users, data.n_items).to(self.device)
+            self.train_net(data, generator)
+        self.net.eval()
+        return self
+
+    def training_user(self, history: History) -> int | None:
+        """The position of the person's learned rows, when they were in the training data."""
+        if history.user_id is None:
+            return None
+        if self._user_index is None:
+            self._user_index = {int(user): position for position, user in enumerate(self.user_ids)}
+        return self._user_index.get(int(history.user_id))
+
+    def save_state(self, directory: Path) -> None:
+        save_module(self.net, directory)
+        save_arrays(directory, item_ids=self.item_ids, user_ids=self.user_ids)
+
+    def load_state(self, directory: Path) -> None:
+        arrays = load_arrays(directory)
+        self._set_vocabularies(arrays["user_ids"], arrays["item_ids"])
+        # Seeded like fit, so that building the module (its random start is overwritten) leaves global RNG alone.
+        with reproducible(self.config.seed, self.device):
+            self.net = self.build(len(self.user_ids), len(self.item_ids))
+        load_module(self.net, directory, self.device)
+
+    def _set_vocabularies(self, user_ids: np.ndarray, item_ids: np.ndarray) -> None:
+        self.user_ids = np.asarray(user_ids, dtype=np.int64)
+        self._user_index = None
+        self._set_items(item_ids)
+
+
+class FoldInRecommender(TorchRecommender):
+    """A :class:`UserItemNet` scorer: trained on (user, item, target) examples, a person folded in at scoring time.
+
+    Subclasses say what a rating's target is, the objective, and how the net's
+    output becomes a score; training and fold-in share all three.
+    """
+
+    config: FoldInConfig
+    net: UserItemNet
+
+    @abstractmethod
+    def targets(self, ratings: Tensor) -> Tensor:
+        """The training target of each rating (float32 ratings in, one target per rating out)."""
+
+    @abstractmethod
+    def objective(self, output: Tensor, targets: Tensor) -> Tensor:
+        """The mean loss of the net's outputs against the targets."""
+
+    def estimate(self, output: Tensor) -> Tensor:
+        """The score of each output row (the output itself, unless a subclass reduces it)."""
+        return output
+
+    def examples(self, users: Tensor, items: Tensor, targets: Tensor, generator: torch.Generator) -> Examples:
+        """The (users, items, targets) one pass learns from; implicit objectives add sampled negatives here."""
+        return users, items, targets
+
+    def train_net(self, data: Interactions, generator: torch.Generator) -> None:
+        cfg = self.config
+        users = torch.from_numpy(data.users.astype(np.int64))
+        items = torch.from_numpy(data.items.astype(np.int64))
+        targets = self.targets(torch.from_numpy(data.ratings))
+
+        def loss(users: Tensor, items: Tensor, targets: Tensor) -> Tensor:
+            return self.objective(self.net(users, items), targets) + cfg.reg * self.net.penalty(users, items)
+
+        train(
+            self.net,
+            lambda: self.examples(users, items, targets, generator),
+            loss,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            learning_rate=cfg.learning_rate,
+            weight_decay=cfg.weight_decay,
+            generator=generator,
+            desc=self.name,
+        )
+        trained_users = np.bincount(data.users, minlength=data.n_users) > 0
+        trained_items = np.bincount(data.items, minlength=data.n_items) > 0
+        self.net.settle(torch.from_numpy(trained_users), torch.from_numpy(trained_items))
+
+    def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
+        positions, known = self.positions(items)
+        return np.where(known, self._estimates(history, positions), np.nan)
+
+    def predict(self, history: History, items: np.ndarray) -> np.ndarray:
+        if not self.explicit:
+            return super().predict(history, items)
+        positions, known = self.positions(items)
+        # An id the model never saw is estimated as the average movie, for this person.
+        return clip_ratings(self._estimates(history, np.where(known, positions, self.net.average_item)))
+
+    def _estimates(self, history: History, positions: np.ndarray) -> np.ndarray:
+        """Fold the person in, then estimate each item position (``net.average_item`` allowed)."""
+        cfg = self.config
+        rated, ratings = self.history_positions(history)
+        # A fresh generator per call: the same history always folds in to the same rows, whatever came before.
+        generator = torch.Generator().manual_seed(cfg.seed)
+        rated_items = torch.from_numpy(rated.astype(np.int64))
+        rated_targets = self.targets(torch.from_numpy(ratings))
+        nobody = torch.zeros(len(rated), dtype=torch.int64)
+
+        def step_examples() -> Examples:
+            return self.examples(nobody, rated_items, rated_targets, generator)[1:]
+
+        with cpu_threads(cfg.threads):
+            rows = fold_in(
+                self.net,
+                self.training_user(history),
+                step_examples,
+                self.objective,
+                steps=cfg.fold_in_steps,
+                learning_rate=cfg.fold_in_learning_rate,
+                reg=cfg.reg,
+            )
+            with torch.no_grad():
+                items = torch.from_numpy(np.asarray(positions, dtype=np.int64)).to(self.device)
+                output = self.net.combine([row.expand(len(items), -1) for row in rows], self.net.item_rows(items))
+                return self.estimate(output).cpu().numpy().astype(np.float64)
