@@ -5,6 +5,8 @@ from __future__ import annotations
 import zlib
 
 from django import template
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from catalog.models import Movie
 from ratings.models import SCORES
@@ -31,9 +33,27 @@ def initials(movie: Movie) -> str:
 
 
 @register.simple_tag
-def half_stars() -> tuple[float, ...]:
-    """The ten scores a star control offers, 0.5 to 5."""
-    return SCORES
+def star_buttons(rating: float | None) -> SafeString:
+    """The ten half-star submit buttons of a star control, lit up to ``rating``.
+
+    Built here rather than in a template loop: a row draws 120 of them, and the loop's variable lookups
+    were half of the row's rendering time.
+    """
+    return format_html_join(
+        "",
+        '<button type="submit" name="score" value="{0}" class="half{1}{2}" title="{0} star{3}"'
+        ' aria-label="Rate {0} star{3}"{4}></button>',
+        (
+            (
+                f"{score:g}",
+                " half-right" if index % 2 else "",
+                " on" if rating and score <= rating else "",
+                "" if score == 1 else "s",
+                mark_safe(' aria-pressed="true"') if score == rating else "",
+            )
+            for index, score in enumerate(SCORES)
+        ),
+    )
 
 
 @register.filter
