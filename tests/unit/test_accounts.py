@@ -18,18 +18,6 @@ PASSWORD = "a-good-passphrase-42"  # what UserFactory sets
 NEW_PASSWORD = "an-even-better-one-77"
 
 
-@pytest.fixture
-def member(db):
-    """A person whose password is really stored.
-
-    UserFactory sets the password in a post-generation hook and skips the save after it, so the row keeps
-    an empty password: logging in fails and force_login's session is dropped on the next request.
-    """
-    person = UserFactory()
-    person.save(update_fields=["password"])
-    return person
-
-
 def _logged_in_user_id(client) -> str | None:
     return client.session.get(SESSION_KEY)
 
@@ -72,17 +60,17 @@ def test_sign_up_with_mismatched_passwords_shows_the_error_and_creates_nothing(c
     assert not User.objects.filter(username="newbie").exists()
 
 
-def test_sign_up_page_sends_a_logged_in_person_home(client, member):
-    client.force_login(member)
+def test_sign_up_page_sends_a_logged_in_person_home(client, user):
+    client.force_login(user)
 
     assert client.get(reverse("signup")).url == reverse("home")
 
 
-def test_log_in_and_out(client, member):
-    response = client.post(reverse("login"), {"username": member.username, "password": PASSWORD})
+def test_log_in_and_out(client, user):
+    response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
 
     assert response.status_code == 302
-    assert _logged_in_user_id(client) == str(member.pk)
+    assert _logged_in_user_id(client) == str(user.pk)
 
     response = client.post(reverse("logout"))
 
@@ -90,25 +78,25 @@ def test_log_in_and_out(client, member):
     assert _logged_in_user_id(client) is None
 
 
-def test_log_in_with_a_wrong_password_fails(client, member):
-    response = client.post(reverse("login"), {"username": member.username, "password": "not-it"})
+def test_log_in_with_a_wrong_password_fails(client, user):
+    response = client.post(reverse("login"), {"username": user.username, "password": "not-it"})
 
     assert response.status_code == 200
     assert b"form-errors" in response.content
     assert _logged_in_user_id(client) is None
 
 
-def test_log_out_needs_a_post(client, member):
-    client.force_login(member)
+def test_log_out_needs_a_post(client, user):
+    client.force_login(user)
 
     response = client.get(reverse("logout"))
 
     assert response.status_code == 405
-    assert _logged_in_user_id(client) == str(member.pk)
+    assert _logged_in_user_id(client) == str(user.pk)
 
 
-def test_password_change(client, member):
-    client.force_login(member)
+def test_password_change(client, user):
+    client.force_login(user)
     assert client.get(reverse("password_change")).status_code == 200
 
     response = client.post(
@@ -119,9 +107,9 @@ def test_password_change(client, member):
     assert response.status_code == 302
     assert response.url == reverse("password_change_done")
     assert client.get(response.url).status_code == 200
-    member.refresh_from_db()
-    assert member.check_password(NEW_PASSWORD)
-    assert _logged_in_user_id(client) == str(member.pk), "changing the password keeps the session"
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+    assert _logged_in_user_id(client) == str(user.pk), "changing the password keeps the session"
 
 
 def test_password_change_needs_a_login(client):
@@ -133,7 +121,6 @@ def test_password_change_needs_a_login(client):
 
 def test_password_reset_by_email(client):
     person = UserFactory(email="forgetful@example.org")
-    person.save(update_fields=["password"])
 
     response = client.post(reverse("password_reset"), {"email": "forgetful@example.org"})
 

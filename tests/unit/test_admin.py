@@ -22,17 +22,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def _saved(person):
-    # UserFactory skips the save after setting the password; without it, force_login's session is dropped.
-    person.save(update_fields=["password"])
-    return person
-
-
-@pytest.fixture
-def staff():
-    return _saved(UserFactory(is_staff=True, is_superuser=True))
-
-
 @pytest.fixture
 def catalog():
     """A little of everything, so list and change pages have rows and relations to show."""
@@ -56,8 +45,8 @@ ADMIN_PAGES = [
 
 
 @pytest.mark.parametrize(("app", "model", "key"), ADMIN_PAGES)
-def test_staff_see_the_changelist_and_change_page(client, staff, catalog, app, model, key):
-    client.force_login(staff)
+def test_staff_see_the_changelist_and_change_page(client, staff_user, catalog, app, model, key):
+    client.force_login(staff_user)
 
     changelist = client.get(reverse(f"admin:{app}_{model}_changelist"))
     change = client.get(reverse(f"admin:{app}_{model}_change", args=[catalog[key].pk]))
@@ -68,8 +57,8 @@ def test_staff_see_the_changelist_and_change_page(client, staff, catalog, app, m
     assert add.status_code == 200
 
 
-def test_admin_search_and_filters_work(client, staff, catalog):
-    client.force_login(staff)
+def test_admin_search_and_filters_work(client, staff_user, catalog):
+    client.force_login(staff_user)
     url = reverse("admin:catalog_movie_changelist")
 
     found = client.get(url, {"q": "heat"})
@@ -86,8 +75,8 @@ def test_admin_search_and_filters_work(client, staff, catalog):
     assert client.get(reverse("admin:ratings_rating_changelist"), {"q": "heat"}).status_code == 200
 
 
-def test_the_movie_row_shows_genres_and_rating_figures(client, staff, catalog):
-    client.force_login(staff)
+def test_the_movie_row_shows_genres_and_rating_figures(client, staff_user, catalog):
+    client.force_login(staff_user)
 
     response = client.get(reverse("admin:catalog_movie_changelist"))
 
@@ -98,7 +87,7 @@ def test_the_movie_row_shows_genres_and_rating_figures(client, staff, catalog):
 
 @pytest.mark.parametrize(("app", "model"), [(app, model) for app, model, _ in ADMIN_PAGES])
 def test_people_who_are_not_staff_are_sent_to_the_admin_login(client, app, model):
-    client.force_login(_saved(UserFactory()))
+    client.force_login(UserFactory())
 
     response = client.get(reverse(f"admin:{app}_{model}_changelist"))
 
@@ -128,9 +117,9 @@ def _changelist_queries(client) -> int:
 
 
 def test_the_movie_changelist_runs_the_same_queries_for_few_or_many_movies(
-    client, staff, django_assert_max_num_queries
+    client, staff_user, django_assert_max_num_queries
 ):
-    client.force_login(staff)
+    client.force_login(staff_user)
     _movies(2)
     few = _changelist_queries(client)
     _movies(40)
@@ -144,8 +133,8 @@ def test_the_movie_changelist_runs_the_same_queries_for_few_or_many_movies(
 
 
 @pytest.mark.parametrize(("app", "model"), [("ratings", "rating"), ("ratings", "feedback"), ("auth", "user")])
-def test_other_changelists_do_not_query_per_row(client, staff, app, model, django_assert_max_num_queries):
-    client.force_login(staff)
+def test_other_changelists_do_not_query_per_row(client, staff_user, app, model, django_assert_max_num_queries):
+    client.force_login(staff_user)
     url = reverse(f"admin:{app}_{model}_changelist")
     for _ in range(2):
         FeedbackFactory(user=ProfileFactory().user, movie=RatingFactory().movie)
