@@ -20,7 +20,7 @@ _PAD_LEFT, _PAD_RIGHT, _PAD_TOP, _PAD_BOTTOM = 48, 12, 18, 28
 
 
 def compact(value: float) -> str:
-    """``1234`` -> ``"1.2k"``, ``3.456`` -> ``"3.46"``: short labels that fit above a bar."""
+    """``1234`` -> ``"1.2k"``, ``3.456`` -> ``"3.46"``, ``0.0047`` -> ``"0.0047"``: labels that fit by a bar."""
     magnitude = abs(value)
     if magnitude >= 1_000_000:
         return f"{value / 1_000_000:.1f}M"
@@ -30,7 +30,8 @@ def compact(value: float) -> str:
         return f"{value / 1_000:.1f}k"
     if value == int(value):
         return f"{int(value)}"
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+    # Three significant digits keep small metrics readable (NDCG 0.0047) and means short (3.92).
+    return f"{value:.3g}"
 
 
 def _open(width: int, height: int, label: str, extra_class: str = "") -> list[str]:

@@ -11,7 +11,17 @@ from movierec.lib.charts import bar_chart, compact, hbar_chart, line_chart
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(0, "0"), (7, "7"), (3.456, "3.46"), (0.5, "0.5"), (1234, "1.2k"), (56_789, "57k"), (2_500_000, "2.5M")],
+    [
+        (0, "0"),
+        (7, "7"),
+        (3.456, "3.46"),
+        (0.5, "0.5"),
+        (0.0047, "0.0047"),
+        (137.25, "137"),
+        (1234, "1.2k"),
+        (56_789, "57k"),
+        (2_500_000, "2.5M"),
+    ],
 )
 def test_compact_numbers(value, text):
     assert compact(value) == text
