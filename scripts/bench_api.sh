@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Load test of GET /api/v1/me/recommendations/ under gunicorn (2 sync workers) with wrk.
+#
+#   scripts/bench_api.sh            set up a scratch database (once), then measure
+#   SKIP_SETUP=1 scripts/bench_api.sh   measure only
+#
+# Setup: a scratch PostgreSQL database (DATABASE_URL), migrate, import MovieLens 100k, train every family.
+# Three runs of CONNECTIONS connections for DURATION each: GET /api/v1/me/ (the API stack alone: token lookup,
+# DRF, JSON), then recommendations for one person asking again and again (their scores stay cached in each
+# worker), then for PEOPLE different people in turn (more than a worker caches, so every request folds in and
+# scores afresh). Prints wrk's summary plus p50/p95/p99 and the machine's load average before each run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PY:-.venv/bin/python}
+export DEBUG=${DEBUG:-1}
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/movierec_apibench}
+export MODEL_DIR=${MODEL_DIR:-/tmp/movierec-apibench/models}
+export MOVIELENS_DIR=${MOVIELENS_DIR:-/work/shared/datasets}
+# The load comes from a few tokens: a per-person throttle would be measured instead of the API.
+export API_THROTTLE_USER=${API_THROTTLE_USER:-10000000/minute}
+export LOG_LEVEL=${LOG_LEVEL:-WARNING}
+# Two sync workers on two cores: one math thread each, or torch and BLAS threads fight over the cores.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
+PORT=${PORT:-8001}
+CONNECTIONS=${CONNECTIONS:-20}
+DURATION=${DURATION:-30s}
+PEOPLE=${PEOPLE:-600}
+LIMIT=${LIMIT:-20}
+WORK=$(dirname "$MODEL_DIR")
+mkdir -p "$WORK" "$MODEL_DIR"
+
+if [ "${SKIP_SETUP:-0}" != 1 ]; then
+  if [[ $DATABASE_URL == postgres* ]]; then
+    name=${DATABASE_URL##*/}
+    psql "${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$name'" | grep -q 1 \
+      || psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE $name"
+  fi
+  $PY manage.py migrate --verbosity 0
+  $PY manage.py import_movielens ml-100k --path "$MOVIELENS_DIR/ml-100k"
+  $PY manage.py train --sync --missing
+fi
+
+# One token per person, for the first PEOPLE imported MovieLens users (ml_1, ml_2, ...).
+$PY manage.py shell --no-imports -c "
+from django.contrib.auth import get_user_model
+from movierec.services import token_issue
+people = get_user_model().objects.filter(username__startswith='ml_').order_by('id')[:$PEOPLE]
+print('\n'.join(token_issue(user=person).key for person in people))
+" | grep -E '^[0-9a-f]{40}$' > "$WORK/tokens.txt"
+
+cat > "$WORK/report.lua" <<'LUA'
+-- Each connection takes tokens from tokens.txt in turn (ONE_PERSON=1: always the first).
+local tokens, n = {}, 0
+for line in io.lines(os.getenv("TOKENS")) do n = n + 1; tokens[n] = line end
+local i = 0
+request = function()
+  if os.getenv("ONE_PERSON") ~= "1" then i = i % n + 1 else i = 1 end
+  return wrk.format("GET", nil, { ["Authorization"] = "Token " .. tokens[i] })
+end
+done = function(summary, latency, requests)
+  io.write(string.format("requests %d, errors(status) %d, rps %.1f\n", summary.requests, summary.errors.status,
+    summary.requests / (summary.duration / 1e6)))
+  for _, p in ipairs({ 50, 95, 99 }) do io.write(string.format("p%d %.1f ms\n", p, latency:percentile(p) / 1000)) end
+end
+LUA
+
+.venv/bin/gunicorn movierec.wsgi -w 2 -b "127.0.0.1:$PORT" --log-level warning &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 60); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.5; done
+
+me="http://127.0.0.1:$PORT/api/v1/me/"
+url="http://127.0.0.1:$PORT/api/v1/me/recommendations/?limit=$LIMIT"
+first=$(head -1 "$WORK/tokens.txt")
+curl -sf --max-time 120 -H "Authorization: Token $first" "$url" -o "$WORK/sample.json"
+head -c 300 "$WORK/sample.json"; echo
+# Warm up: both workers load the models and the catalog (seconds each) before the clock starts.
+for _ in $(seq 12); do curl -sf -o /dev/null --max-time 120 -H "Authorization: Token $first" "$url"; done
+
+run() {  # label, wrk options..., url
+  local label=$1; shift
+  echo "== $label, $CONNECTIONS connections, $DURATION (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+  TOKENS="$WORK/tokens.txt" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -s "$WORK/report.lua" "$@"
+}
+ONE_PERSON=1 run "GET /api/v1/me/ (API stack alone)" "$me"
+ONE_PERSON=1 run "recommendations, one person" "$url"
+ONE_PERSON=0 run "recommendations, $PEOPLE people in turn" "$url"
