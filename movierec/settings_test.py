@@ -26,3 +26,5 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 MODEL_DIR = Path(os.environ["MODEL_DIR"])
+# Tests never run collectstatic: serve straight from the finders, as DEBUG does.
+WHITENOISE_AUTOREFRESH = True
