@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -66,8 +67,11 @@ class MyRowView(APIView):
         responses={200: RowSerializer},
     )
     def get(self, request: Request, key: str) -> Response:
-        # An unknown key raises UnknownRowError, an Http404: the API answers 404.
-        row = services.recommend_row(user=request.user, key=key, **_query(LimitQuerySerializer, request))
+        limit = _query(LimitQuerySerializer, request)
+        try:
+            row = services.recommend_row(user=request.user, key=key, **limit)
+        except services.UnknownRowError:
+            raise NotFound(f"key: your page has no row {key!r}; GET /api/v1/me/rows/ lists the keys.") from None
         return Response(RowSerializer(row).data)
 
 
