@@ -100,6 +100,8 @@ def test_a_page_past_the_end_is_404(api_client):
         ({"year_min": 1990, "year_max": 1980}, "year_max"),
         ({"ordering": "budget"}, "ordering"),
         ({"q": "x" * 201}, "q"),
+        ({"q": "a\x00b"}, "q"),
+        ({"genre": "drama\x00"}, "genre"),
     ],
 )
 def test_bad_list_parameters_are_400_naming_the_parameter(api_client, params, field):
@@ -185,6 +187,7 @@ def test_staff_create_and_edit_a_movie(staff_user, api_as):
         ({"year": 1999}, "title"),
         ({"title": "Old", "year": 1500}, "year"),
         ({"title": "Odd", "genres": ["no-such-genre"]}, "genres"),
+        ({"title": "Nul", "genres": ["horror\x00"]}, "genres"),
         ({"title": "Dup", "movielens_id": 7}, "movielens_id"),
     ],
 )
