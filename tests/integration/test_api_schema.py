@@ -72,6 +72,7 @@ schema = (
 def test_every_response_matches_the_schema(case, auth_header):
     # Left out: whether the API accepts every schema-valid request and rejects every invalid one. A valid-looking
     # movie id may not exist, a username may be taken, a password too common (400s naming the field, asserted by
-    # the unit tests), and DRF reads "4" for 4 leniently. What is checked: no 5xx, and every status, content
-    # type, header and body is the documented one.
+    # the unit tests); and DRF is lenient by design: 0 becomes "0" for a text field, an empty query parameter
+    # counts as absent, a page_size that is not a number falls back to the default. What is checked: no 5xx, and
+    # every status, content type, header and body is the documented one.
     case.call_and_validate(headers=auth_header, excluded_checks=[positive_data_acceptance, negative_data_rejection])
