@@ -27,10 +27,11 @@ from recommender.algorithms.baseline import clip_ratings, require_choice, requir
 from recommender.algorithms.interactions import History, Interactions
 
 OBJECTIVES = ("explicit", "ranking")
-#: Default components per objective. The explicit list gives the best mean RMSE over ml-100k's five folds
-#: (see recommender.bench); the ranking list the best temporal leave-last-out NDCG@10.
+#: Default components per objective, chosen on ml-100k (see recommender.bench).
+#: Explicit: mean RMSE over the five folds 0.8890 (bpmf alone 0.8962). Adding user_knn, als, svd, popularity,
+#: ncf and classifier as well gives 0.8887 for several times the fitting time; dropping content costs 0.003.
 DEFAULT_COMPONENTS: dict[str, tuple[str, ...]] = {
-    "explicit": ("baseline", "popularity", "content"),
+    "explicit": ("bpmf", "item_knn", "baseline", "content"),
     "ranking": ("popularity", "content"),
 }
 COMPONENTS_DIR = "components"
