@@ -24,8 +24,15 @@ HALF_STARS = torch.arange(1, 11, dtype=torch.float32) / 2
 
 @dataclass
 class RatingClassifierConfig(FoldInConfig):
+    # Tuned on ml-100k fold u1 (RMSE 0.934; 16 factors 0.940, dropout 0.2 no better).
+    factors: int = 32
     #: Widths of the dense layers after the user and movie embeddings (side by side).
     layers: tuple[int, ...] = (64, 32)
+    epochs: int = 18
+    learning_rate: float = 0.006
+    batch_size: int = 1024
+    reg: float = 0.02
+    weight_decay: float = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -26,18 +26,23 @@ from recommender.algorithms.torch.training import train
 
 @dataclass
 class SequenceConfig(TorchConfig):
+    # Tuned on ml-100k temporal leave-last-out: HR@10 0.175 / NDCG@10 0.088 at max_length 20, against
+    # 0.134 / 0.074 at 50 (10 epochs) and 0.145 / 0.074 with hidden 64.
     factors: int = 64
     hidden: int = 128
     dropout: float = 0.2
     #: How many of a person's latest ratings the GRU reads (in training windows and at scoring time).
-    max_length: int = 50
-    epochs: int = 20
+    max_length: int = 20
+    #: Each state learns the next ``horizon`` movies. On ml-100k the very next one alone ranks best (HR@10
+    #: 0.175, against 0.142 at 5 and 0.124 at 10); more spreads the top of the list over what comes soon.
+    horizon: int = 1
+    epochs: int = 15
     learning_rate: float = 0.002
     batch_size: int = 64
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require_positive(self, "factors", "hidden", "max_length")
+        require_positive(self, "factors", "hidden", "max_length", "horizon")
         require_non_negative(self, "dropout")
 
 
@@ -57,11 +62,16 @@ class SequenceGRU(TorchRecommender):
 
     def train_net(self, data: Interactions, generator: torch.Generator) -> None:
         cfg = self.config
-        inputs, targets = training_windows(data, cfg.max_length, start=self.net.start, pad=self.net.pad)
+        pad = self.net.pad
+        inputs, targets = training_windows(data, cfg.max_length, cfg.horizon, start=self.net.start, pad=pad)
 
         def loss(inputs: Tensor, targets: Tensor) -> Tensor:
-            valid = targets != self.net.pad
-            return F.cross_entropy(self.net.logits(self.net.states(inputs)[valid]), targets[valid])
+            # Cross-entropy against each of the next ``horizon`` items, averaged over the real (unpadded) ones.
+            steps = targets[:, :, 0] != pad
+            log_p = F.log_softmax(self.net.logits(self.net.states(inputs)[steps]), dim=-1)
+            upcoming = targets[steps]
+            real = upcoming != pad
+            return -log_p.gather(1, upcoming.masked_fill(~real, 0))[real].mean()
 
         train(
             self.net,
@@ -86,16 +96,20 @@ class SequenceGRU(TorchRecommender):
         return np.where(known, logits[positions], np.nan)
 
 
-def training_windows(data: Interactions, max_length: int, *, start: int, pad: int) -> tuple[Tensor, Tensor]:
-    """Every person's ratings as next-item windows: (inputs, targets), both ``(windows, max_length)``, padded.
+def training_windows(
+    data: Interactions, max_length: int, horizon: int, *, start: int, pad: int
+) -> tuple[Tensor, Tensor]:
+    """Every person's ratings as next-item windows: inputs ``(windows, max_length)`` and targets
+    ``(windows, max_length, horizon)``, padded with ``pad``.
 
     1. Order each person's items by time; ties keep their order in ``data``,
        as :meth:`Interactions.histories` does, so training and scoring agree.
-    2. Cut each sequence into pieces of at most ``max_length`` targets,
-       counting from its end: the latest targets get the longest context, as
-       the latest ratings do at scoring time.
-    3. A piece's inputs are the start token and then each target but the last,
-       so the state after the k-th input predicts the k-th target.
+    2. Cut each sequence into pieces of at most ``max_length`` steps, counting
+       from its end: the latest steps get the longest context, as the latest
+       ratings do at scoring time.
+    3. A piece's inputs are the start token and then each of its items but the
+       last; the targets of step k are the sequence's items k, k+1, ...,
+       k+horizon-1 (reaching past the piece where the sequence goes on).
     """
     order = np.lexsort((data.timestamps, data.users))
     users, items = data.users[order], data.items[order].astype(np.int64)
@@ -103,9 +117,12 @@ def training_windows(data: Interactions, max_length: int, *, start: int, pad: in
     inputs, targets = [], []
     for user in range(data.n_users):
         sequence = items[bounds[user] : bounds[user + 1]]
+        # ahead[k, j] is the item j steps after item k, or pad past the end.
+        padded = np.concatenate([sequence, np.full(horizon - 1, pad)])
+        ahead = np.lib.stride_tricks.sliding_window_view(padded, horizon)
         for end in range(len(sequence), 0, -max_length):
-            piece = sequence[max(0, end - max_length) : end]
-            padding = np.full(max_length - len(piece), pad)
-            inputs.append(np.concatenate([[start], piece[:-1], padding]))
-            targets.append(np.concatenate([piece, padding]))
+            begin = max(0, end - max_length)
+            missing = max_length - (end - begin)
+            inputs.append(np.concatenate([[start], sequence[begin : end - 1], np.full(missing, pad)]))
+            targets.append(np.concatenate([ahead[begin:end], np.full((missing, horizon), pad)]))
     return torch.from_numpy(np.array(inputs, dtype=np.int64)), torch.from_numpy(np.array(targets, dtype=np.int64))

@@ -115,15 +115,16 @@ class NeuMF(UserItemNet):
 class RatingNet(UserItemNet):
     """User and movie rows through dense ReLU layers to logits over the rating classes.
 
-    Each movie also has a row of per-class biases: its own spread of ratings
-    (cult films split opinion; classics do not), before any personal taste.
+    Each person and each movie also has a row of per-class biases: how they
+    use the scale (some never give 5 stars; cult films split opinion, classics
+    do not), before any interaction of taste.
     """
 
     def __init__(
         self, n_users: int, n_items: int, *, factors: int, layers: Sequence[int], dropout: float, classes: int
     ) -> None:
         super().__init__(
-            [embedding(n_users + 1, factors)],
+            [embedding(n_users + 1, factors), embedding(n_users + 1, classes, std=0)],
             [embedding(n_items + 1, factors), embedding(n_items + 1, classes, std=0)],
         )
         widths = [2 * factors, *layers]
@@ -131,8 +132,8 @@ class RatingNet(UserItemNet):
         self.head = nn.Linear(widths[-1], classes)
 
     def combine(self, user_rows: list[Tensor], item_rows: list[Tensor]) -> Tensor:
-        (user,), (item, item_classes) = user_rows, item_rows
-        return self.head(self.mlp(torch.cat([user, item], dim=-1))) + item_classes
+        (user, user_classes), (item, item_classes) = user_rows, item_rows
+        return self.head(self.mlp(torch.cat([user, item], dim=-1))) + user_classes + item_classes
 
 
 class NextItemGRU(nn.Module):
