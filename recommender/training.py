@@ -212,10 +212,18 @@ def training_enqueue(*, family: str, countdown: float = 0) -> bool:
 
 
 def training_request(*, family: str) -> bool:
-    """Enqueue a run of ``family`` now that skips the debounce and trains even with nothing pending (admin, CLI)."""
+    """Make sure ``family`` retrains soon even with nothing pending (admin, CLI, reclaim): enqueue a forced
+    run that skips the debounce, unless a queued run will train pending changes anyway."""
     if family not in registry.FAMILIES:
         raise ValueError(f"unknown family {family!r}; known: {', '.join(registry.FAMILIES)}")
     states_ensure(families=[family])
+    now = timezone.now()
+    # A queued run with changes pending trains anyway; a forced one beside it would only repeat its work.
+    queued = TrainingState.objects.filter(family=family, pending_changes__gt=0, queued_at__isnull=False).filter(
+        Q(backoff_until__isnull=True) | Q(backoff_until__lte=now)
+    )
+    if queued.exists():
+        return True
     return _send(family=family, countdown=0, force=True)
 
 

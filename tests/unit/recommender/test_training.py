@@ -385,3 +385,17 @@ def test_the_holdout_is_each_experienced_persons_latest_rating_and_newcomers_tra
     assert split.test.user_ids[split.test.users].tolist() == [1]
     assert split.test.item_ids[split.test.items].tolist() == [16]
     assert len(split.train) + len(split.test) == len(data)
+
+
+@pytest.mark.django_db
+def test_a_retrain_request_sends_a_forced_run_unless_a_queued_run_will_train_pending_changes(sent):
+    # given nothing pending: the request sends a forced run
+    assert training.training_request(family="ncf")
+    assert sent == [{"family": "ncf", "countdown": 0, "force": True}]
+
+    # given a debounced run already queued for pending changes: the request relies on it
+    sent.clear()
+    training.training_mark_dirty(families=["ncf"])
+    sent.clear()
+    assert training.training_request(family="ncf")
+    assert sent == []
