@@ -19,6 +19,8 @@ FAST: dict[str, dict] = {
     "sequence": {"epochs": 30, "batch_size": 8, "horizon": 10},
     "classifier": {"epochs": 30, "batch_size": 64},
 }
+# The ranking hybrid's sequence component needs its small settings too.
+FAST["hybrid_ranking"] = {"overrides": {"sequence": FAST["sequence"]}}
 
 #: Models that rank every person alike by design (a rating offset at most): the planted-taste checks do not apply.
 NOT_PERSONAL = {"popularity", "baseline"}
