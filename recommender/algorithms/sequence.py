@@ -89,7 +89,7 @@ class SequenceGRU(TorchRecommender):
         positions, known = self.positions(items)
         # History keeps time order; movies this model never saw carry no signal and are skipped.
         rated, _ = self.history_positions(history)
-        sequence = np.concatenate([[self.net.start], rated[len(rated) - self.config.max_length :]])
+        sequence = np.concatenate([[self.net.start], rated[max(0, len(rated) - self.config.max_length) :]])
         with cpu_threads(self.config.threads), torch.no_grad():
             states = self.net.states(torch.from_numpy(sequence.astype(np.int64))[None].to(self.device))
             logits = self.net.logits(states[0, -1]).cpu().numpy().astype(np.float64)
