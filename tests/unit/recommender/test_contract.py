@@ -107,6 +107,11 @@ def test_save_and_load_give_identical_scores(fitted, dataset, tmp_path):
 def test_finds_the_planted_taste_groups(fitted, dataset):
     """A person who liked a few movies of one group gets that group's other movies on top."""
     data, user_group, item_group = dataset
+    if fitted.name in NOT_PERSONAL:
+        # These rank everyone alike by design; what they promise instead is exactly that: one order for all.
+        orders = [np.argsort(-fitted.score(_holdout_history(data, u)), kind="stable") for u in (0, 1, 2)]
+        assert all(np.array_equal(orders[0], order) for order in orders[1:])
+        return
     catalog_group = dict(zip(data.item_ids.tolist(), item_group.tolist(), strict=True))
     hits = []
     for u in range(0, data.n_users, 5):
@@ -114,8 +119,7 @@ def test_finds_the_planted_taste_groups(fitted, dataset):
         picks = [item for item, _ in fitted.recommend(history, n=5)]
         hits.append(np.mean([catalog_group[item] == user_group[u] for item in picks]))
     # Three groups: chance is 1/3; every algorithm that learns anything personal clears 0.6.
-    floor = 0.0 if fitted.name in NOT_PERSONAL else 0.6
-    assert np.mean(hits) >= floor, f"{fitted.name} precision on planted groups {np.mean(hits):.2f}"
+    assert np.mean(hits) >= 0.6, f"{fitted.name} precision on planted groups {np.mean(hits):.2f}"
 
 
 def test_explicit_models_predict_the_planted_ratings(fitted, dataset):
