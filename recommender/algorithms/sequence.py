@@ -26,15 +26,15 @@ from recommender.algorithms.torch.training import train
 
 @dataclass
 class SequenceConfig(TorchConfig):
-    # Tuned on ml-100k temporal leave-last-out: HR@10 0.175 / NDCG@10 0.088 at max_length 20, against
-    # 0.134 / 0.074 at 50 (10 epochs) and 0.145 / 0.074 with hidden 64.
+    # Tuned on ml-100k temporal leave-last-out (15 epochs): HR@10 0.179 / NDCG@10 0.090 at max_length 20,
+    # against 0.152 / 0.077 at 50, 0.163 / 0.087 at 10, and 0.145 / 0.074 with hidden 64. ~1 CPU-minute to fit.
     factors: int = 64
     hidden: int = 128
     dropout: float = 0.2
     #: How many of a person's latest ratings the GRU reads (in training windows and at scoring time).
     max_length: int = 20
     #: Each state learns the next ``horizon`` movies. On ml-100k the very next one alone ranks best (HR@10
-    #: 0.175, against 0.142 at 5 and 0.124 at 10); more spreads the top of the list over what comes soon.
+    #: 0.18, against 0.142 at 5 and 0.124 at 10); more spreads the top of the list over what comes soon.
     horizon: int = 1
     epochs: int = 15
     learning_rate: float = 0.002

@@ -41,8 +41,9 @@ def train(
     module.train()
     history = []
     for epoch in range(epochs):
-        # A fresh optimizer each epoch: stale Adam momentum keeps moving the rows of rarely rated movies long
-        # after their ratings went by. Measured on ml-100k u1 (NCF): RMSE 0.918 against 0.927-0.940 without.
+        # A fresh optimizer each epoch (a warm restart). Measured on ml-100k u1 (NCF, two seeds): RMSE 0.918-0.919
+        # against 0.927-0.940 with one optimizer throughout, where stale Adam momentum likely keeps moving the rows
+        # of rarely rated movies long after their ratings went by.
         optimizer = torch.optim.AdamW(parameter_groups(module, weight_decay), lr=learning_rate)
         examples = [tensor.to(device) for tensor in epoch_examples()]
         count = len(examples[0])
