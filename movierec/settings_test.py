@@ -26,5 +26,8 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 MODEL_DIR = Path(os.environ["MODEL_DIR"])
+# Unit tests never publish to a real broker (a captured on-commit retrain would land in the site's Redis);
+# tests/integration points Celery at a Redis database of its own.
+CELERY_BROKER_URL = "memory://"
 # Tests never run collectstatic: serve straight from the finders, as DEBUG does.
 WHITENOISE_AUTOREFRESH = True

@@ -58,6 +58,9 @@ CATALOG_FAMILIES: tuple[str, ...] = ("content",)
 #: A queued run waits for RETRAIN_DEBOUNCE_SECONDS of quiet, but never longer than this many debounces,
 #: so a site where people rate all the time still retrains.
 MAX_WAIT_FACTOR = 10
+#: Families fall due this many seconds apart, in FAMILIES order (quickest first), so that when a burst makes
+#: every family due at once, scarce worker slots go to the quick families before the long neural fits.
+STAGGER_SECONDS = 2.0
 #: Holdout metrics the guardrail compares: whether higher is better, and the figure counting their sample.
 GUARDED_METRICS: dict[str, tuple[bool, str]] = {
     "ndcg@10": (True, "ranked_users"),
@@ -101,6 +104,13 @@ def debounce_remaining(
 class Verdict:
     accept: bool
     reason: str
+
+
+def family_debounce(family: str) -> float:
+    """Seconds of quiet ``family`` waits for after the last change: the debounce plus its place in the order
+    (no debounce configured means no waiting at all)."""
+    debounce = settings.RETRAIN_DEBOUNCE_SECONDS
+    return debounce + list(registry.FAMILIES).index(family) * STAGGER_SECONDS if debounce > 0 else 0.0
 
 
 def guardrail_verdict(
@@ -193,7 +203,7 @@ def training_mark_dirty(*, families: Iterable[str]) -> None:
         TrainingState.objects.filter(family__in=families).update(**bump)
     idle = TrainingState.objects.filter(family__in=families, queued_at=None).values_list("family", flat=True)
     for family in list(idle):
-        training_enqueue(family=family, countdown=settings.RETRAIN_DEBOUNCE_SECONDS)
+        training_enqueue(family=family, countdown=family_debounce(family))
 
 
 def training_enqueue(*, family: str, countdown: float = 0) -> bool:
@@ -327,7 +337,7 @@ def family_train(*, family: str, force: bool = False, log: Log | None = None) ->
             now=now,
             last_change_at=state.last_change_at,
             queued_at=state.queued_at,
-            debounce=settings.RETRAIN_DEBOUNCE_SECONDS,
+            debounce=family_debounce(family),
         )
         if wait > 0.5:
             # Changes are still coming: run later, keeping queued_at so no second run gets queued meanwhile.
@@ -358,7 +368,7 @@ def family_train(*, family: str, force: bool = False, log: Log | None = None) ->
     failed = version.status == ModelVersion.Status.FAILED
     pending = _release(claim, trained=not failed, failed=failed)
     if pending and not failed:
-        training_enqueue(family=family, countdown=settings.RETRAIN_DEBOUNCE_SECONDS)
+        training_enqueue(family=family, countdown=family_debounce(family))
     return version
 
 
