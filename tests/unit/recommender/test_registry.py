@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from recommender import registry
 from recommender.algorithms import build
 from recommender.algorithms.interactions import History, Interactions
+from recommender.checks import model_dir_writable
 from recommender.models import ModelVersion
 
 pytestmark = pytest.mark.django_db
@@ -179,3 +180,18 @@ def test_the_database_allows_one_active_version_per_family():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         ModelVersion.objects.create(family="collaborative", status=ModelVersion.Status.ACTIVE)
+
+
+def test_system_check_reports_an_unwritable_model_dir(settings, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    settings.MODEL_DIR = blocker / "models"
+
+    errors = model_dir_writable()
+
+    assert [error.id for error in errors] == ["recommender.E001"]
+    assert str(settings.MODEL_DIR) in errors[0].msg
+
+
+def test_system_check_passes_for_a_writable_model_dir(model_dir):
+    assert model_dir_writable() == []

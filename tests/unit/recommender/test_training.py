@@ -7,8 +7,10 @@ drives the same code through Redis, PostgreSQL and a real worker.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from recommender import registry, training
@@ -401,3 +403,45 @@ def test_a_retrain_request_sends_a_forced_run_unless_a_queued_run_will_train_pen
     sent.clear()
     assert training.training_request(family="ncf")
     assert sent == []
+
+
+# -- the command and the admin -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_train_sync_trains_the_named_families_and_ends_with_a_summary(popularity_only, sent):
+    some_ratings()
+    out = StringIO()
+
+    call_command("train", "--sync", "--family", "collaborative", "--family", "content", stdout=out)
+
+    trained = set(ModelVersion.objects.values_list("family", "status"))
+    assert trained == {("collaborative", "active"), ("content", "active")}
+    assert out.getvalue().splitlines()[-1].startswith("Trained collaborative v")
+
+
+@pytest.mark.django_db
+def test_train_missing_skips_families_that_have_an_active_version(popularity_only, sent):
+    some_ratings()
+    training.family_train(family="collaborative", force=True)
+
+    call_command("train", "--missing", stdout=StringIO())
+
+    assert sorted(message["family"] for message in sent) == ["content", "ncf", "sequence"]
+
+
+@pytest.mark.django_db
+def test_admin_lists_versions_and_rolls_back(popularity_only, sent, admin_client):
+    some_ratings()
+    first = training.family_train(family="collaborative", force=True)
+    second = training.family_train(family="collaborative", force=True)
+
+    listing = admin_client.get("/admin/recommender/modelversion/")
+    response = admin_client.post(
+        "/admin/recommender/modelversion/", {"action": "roll_back", "_selected_action": [second.pk]}, follow=True
+    )
+
+    assert listing.status_code == 200 and b"popularity" in listing.content
+    assert response.status_code == 200
+    first.refresh_from_db()
+    assert first.status == ModelVersion.Status.ACTIVE
