@@ -4,7 +4,8 @@ The lifecycle of one family's retrain:
 
 1. ``training_mark_dirty`` (after a rating or catalog change commits) bumps the
    family's durable ``pending_changes`` counter with F() and, unless a run is
-   already queued, enqueues one with a countdown of RETRAIN_DEBOUNCE_SECONDS.
+   already queued, enqueues one with a countdown of RETRAIN_DEBOUNCE_SECONDS (plus
+   a small per-family stagger, quickest family first).
 2. ``family_train`` waits out the debounce (re-enqueueing itself while changes
    keep coming, never past MAX_WAIT_FACTOR debounces), claims the family with a
    conditional UPDATE, snapshots the counter, exports, fits, evaluates on a
