@@ -31,11 +31,20 @@ def catalog_changed(sender: type, **kwargs: object) -> None:
     transaction.on_commit(lambda: training_mark_dirty(families=CATALOG_FAMILIES))
 
 
+def movielens_imported(sender: object, **kwargs: object) -> None:
+    """A bulk import committed ratings and movies without per-row signals: every family must relearn."""
+    from recommender.registry import FAMILIES
+    from recommender.training import training_mark_dirty
+
+    training_mark_dirty(families=FAMILIES)
+
+
 class RecommenderConfig(AppConfig):
     name = "recommender"
     verbose_name = "Recommender"
 
     def ready(self) -> None:
+        from catalog.importers.signals import movielens_imported as imported
         from catalog.models import Movie, MovieTag
         from ratings.services import change_listeners
         from recommender import checks  # noqa: F401  (registers the system checks)
@@ -46,3 +55,4 @@ class RecommenderConfig(AppConfig):
             post_save.connect(catalog_changed, sender=model, dispatch_uid=f"recommender-{model.__name__}-saved")
             post_delete.connect(catalog_changed, sender=model, dispatch_uid=f"recommender-{model.__name__}-deleted")
         m2m_changed.connect(catalog_changed, sender=Movie.genres.through, dispatch_uid="recommender-movie-genres")
+        imported.connect(movielens_imported, dispatch_uid="recommender-movielens-imported")

@@ -17,6 +17,7 @@ from recommender import registry, training
 from recommender.algorithms.interactions import Interactions
 from recommender.models import ModelVersion, TrainingState
 from tests.factories import MovieFactory, RatingFactory, UserFactory
+from tests.movielens_samples import write_ml100k
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -445,3 +446,19 @@ def test_admin_lists_versions_and_rolls_back(popularity_only, sent, admin_client
     assert response.status_code == 200
     first.refresh_from_db()
     assert first.status == ModelVersion.Status.ACTIVE
+
+
+@pytest.mark.django_db
+def test_a_movielens_import_marks_every_family_for_retraining(sent, tmp_path, django_capture_on_commit_callbacks):
+    # given a small ml-100k folder (the import writes in bulk, so no per-rating listener fires)
+    folder = write_ml100k(tmp_path / "ml-100k")
+
+    # when it is imported and the transaction commits
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("import_movielens", "ml-100k", "--path", str(folder), "--quiet", stdout=StringIO())
+
+    # then every family has the change counted and a run on its way
+    assert {row.family: row.pending_changes for row in TrainingState.objects.all()} == dict.fromkeys(
+        registry.FAMILIES, 1
+    )
+    assert sorted(message["family"] for message in sent) == sorted(registry.FAMILIES)
