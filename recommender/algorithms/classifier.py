@@ -60,8 +60,8 @@ class RatingClassifier(FoldInRecommender):
         half_stars = torch.round(ratings.clamp(RATING_MIN, RATING_MAX) * 2).long()
         return half_stars - 1
 
-    def objective(self, output: Tensor, targets: Tensor) -> Tensor:
-        return F.cross_entropy(output, targets)
+    def losses(self, output: Tensor, targets: Tensor) -> Tensor:
+        return F.cross_entropy(output, targets, reduction="none")
 
     def estimate(self, output: Tensor) -> Tensor:
         return torch.softmax(output, dim=-1) @ HALF_STARS.to(output.device)

@@ -27,6 +27,14 @@ TUNED_L2: dict[str, dict[str, float]] = {
     "explicit": {"reg": 0.05, "weight_decay": 1.0},
     "implicit": {"reg": 0.0, "weight_decay": 0.0},
 }
+#: Fold-in tuned per objective on ml-100k. Rating regression needs its 30 small steps (u1 RMSE 0.9213; 10 at 0.03:
+#: 0.9230, and 0.9279 for brand-new rows). The implicit objective's full-batch expectation (fold_in_examples) gets
+#: there in 10 larger ones: temporal NDCG@10 0.047 with learned rows / 0.033 brand-new, against 0.049 / 0.031 for
+#: the former 30 sampled steps at 0.01, in a quarter of the time.
+TUNED_FOLD_IN: dict[str, dict[str, float]] = {
+    "explicit": {"fold_in_steps": 30, "fold_in_learning_rate": 0.01},
+    "implicit": {"fold_in_steps": 10, "fold_in_learning_rate": 0.03},
+}
 
 
 @dataclass
@@ -38,16 +46,18 @@ class NCFConfig(FoldInConfig):
     epochs: int = 16
     learning_rate: float = 0.003
     batch_size: int = 1024
-    #: None: the objective's tuned value (TUNED_L2).
+    #: None: the objective's tuned value (TUNED_L2, TUNED_FOLD_IN).
     reg: float | None = None
     weight_decay: float | None = None
+    fold_in_steps: int | None = None
+    fold_in_learning_rate: float | None = None
     objective: str = "explicit"
     #: Unrated movies sampled per positive each epoch (implicit objective only).
     negatives: int = 4
 
     def __post_init__(self) -> None:
         require_choice(self, "objective", OBJECTIVES)
-        for name, value in TUNED_L2[self.objective].items():
+        for name, value in {**TUNED_L2[self.objective], **TUNED_FOLD_IN[self.objective]}.items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
         super().__post_init__()
@@ -83,10 +93,10 @@ class NCF(FoldInRecommender):
     def targets(self, ratings: Tensor) -> Tensor:
         return ratings if self.explicit else torch.ones_like(ratings)
 
-    def objective(self, output: Tensor, targets: Tensor) -> Tensor:
+    def losses(self, output: Tensor, targets: Tensor) -> Tensor:
         if self.explicit:
-            return F.mse_loss(output, targets)
-        return F.binary_cross_entropy_with_logits(output, targets)
+            return F.mse_loss(output, targets, reduction="none")
+        return F.binary_cross_entropy_with_logits(output, targets, reduction="none")
 
     def examples(self, users: Tensor, items: Tensor, targets: Tensor, generator: torch.Generator) -> Examples:
         if self.explicit or self.config.negatives == 0:
@@ -99,4 +109,20 @@ class NCF(FoldInRecommender):
             torch.cat([users, negative_users]),
             torch.cat([items, negative_items]),
             torch.cat([targets, torch.zeros(len(negative_users))]),
+        )
+
+    def fold_in_examples(self, items: Tensor, targets: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        if self.explicit or self.config.negatives == 0:
+            return super().fold_in_examples(items, targets)
+        # Training draws `negatives` movies per positive, uniformly from those the person did not rate. Every
+        # unrated movie weighted by its expected draws is that objective without the noise: full-batch steps
+        # converge in a few, and nothing is sampled per step (the sampling alone cost more than the step).
+        unrated = torch.ones(len(self.item_ids), dtype=torch.bool)
+        unrated[items] = False
+        negatives = unrated.nonzero().squeeze(1)
+        draws = self.config.negatives * len(items) / max(len(negatives), 1)
+        return (
+            torch.cat([items, negatives]),
+            torch.cat([targets, torch.zeros(len(negatives))]),
+            torch.cat([torch.ones(len(items)), torch.full((len(negatives),), draws)]),
         )

@@ -50,7 +50,7 @@ class FoldInConfig(TorchConfig):
     reg: float = 0.0
     #: Decoupled weight decay on the dense layers (AdamW).
     weight_decay: float = 0.0
-    #: Adam steps that fit a person's user rows to their current ratings at scoring time.
+    #: Full-batch Adam steps that fit a person's user rows to their current ratings at scoring time.
     fold_in_steps: int = 30
     fold_in_learning_rate: float = 0.01
 
@@ -131,8 +131,8 @@ class FoldInRecommender(TorchRecommender):
         """The training target of each rating (float32 ratings in, one target per rating out)."""
 
     @abstractmethod
-    def objective(self, output: Tensor, targets: Tensor) -> Tensor:
-        """The mean loss of the net's outputs against the targets."""
+    def losses(self, output: Tensor, targets: Tensor) -> Tensor:
+        """The loss of each of the net's outputs against its target (training minimizes their mean)."""
 
     def estimate(self, output: Tensor) -> Tensor:
         """The score of each output row (the output itself, unless a subclass reduces it)."""
@@ -142,6 +142,15 @@ class FoldInRecommender(TorchRecommender):
         """The (users, items, targets) one pass learns from; implicit objectives add sampled negatives here."""
         return users, items, targets
 
+    def fold_in_examples(self, items: Tensor, targets: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """The (items, targets, weights) a person's rows are fitted to: by default their ratings, weighted alike.
+
+        Unlike :meth:`examples` this must not draw at random: fold-in takes
+        full-batch steps, so an objective that samples in training gives its
+        expectation here.
+        """
+        return items, targets, torch.ones(len(items))
+
     def train_net(self, data: Interactions, generator: torch.Generator) -> None:
         cfg = self.config
         users = torch.from_numpy(data.users.astype(np.int64))
@@ -149,7 +158,7 @@ class FoldInRecommender(TorchRecommender):
         targets = self.targets(torch.from_numpy(data.ratings))
 
         def loss(users: Tensor, items: Tensor, targets: Tensor) -> Tensor:
-            return self.objective(self.net(users, items), targets) + cfg.reg * self.net.penalty(users, items)
+            return self.losses(self.net(users, items), targets).mean() + cfg.reg * self.net.penalty(users, items)
 
         train(
             self.net,
@@ -181,26 +190,22 @@ class FoldInRecommender(TorchRecommender):
         """Fold the person in, then estimate each item position (``net.average_item`` allowed)."""
         cfg = self.config
         rated, ratings = self.history_positions(history)
-        # A fresh generator per call: the same history always folds in to the same rows, whatever came before.
-        generator = torch.Generator().manual_seed(cfg.seed)
-        rated_items = torch.from_numpy(rated.astype(np.int64))
-        rated_targets = self.targets(torch.from_numpy(ratings))
-        nobody = torch.zeros(len(rated), dtype=torch.int64)
-
-        def step_examples() -> Examples:
-            return self.examples(nobody, rated_items, rated_targets, generator)[1:]
-
+        items, targets, weights = self.fold_in_examples(
+            torch.from_numpy(rated.astype(np.int64)), self.targets(torch.from_numpy(ratings))
+        )
         with cpu_threads(cfg.threads):
             rows = fold_in(
                 self.net,
                 self.training_user(history),
-                step_examples,
-                self.objective,
+                items,
+                targets,
+                weights,
+                self.losses,
                 steps=cfg.fold_in_steps,
                 learning_rate=cfg.fold_in_learning_rate,
                 reg=cfg.reg,
             )
-            with torch.no_grad():
+            with torch.inference_mode():
                 items = torch.from_numpy(np.asarray(positions, dtype=np.int64)).to(self.device)
                 output = self.net.combine([row.expand(len(items), -1) for row in rows], self.net.item_rows(items))
                 return self.estimate(output).cpu().numpy().astype(np.float64)

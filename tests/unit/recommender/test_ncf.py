@@ -89,6 +89,21 @@ def test_a_fresh_rating_counts_at_once(explicit, ratings):
     assert explicit.predict(rated(5.0), movie)[0] > explicit.predict(rated(0.5), movie)[0] + 0.2
 
 
+def test_implicit_fold_in_weighs_every_unrated_movie_by_its_expected_negative_draws(implicit):
+    # Given a person who rated three movies
+    rated = torch.tensor([0, 4, 9])
+    # When the fold-in examples are built, twice
+    items, targets, weights = implicit.fold_in_examples(rated, torch.ones(3))
+    again = implicit.fold_in_examples(rated, torch.ones(3))
+    # Then the positives come first, every other movie is a negative, and together the negatives weigh what
+    # training's `negatives` draws per positive do; nothing is random
+    n_items = len(implicit.item_ids)
+    assert torch.equal(items[:3], rated) and sorted(items.tolist()) == list(range(n_items))
+    assert torch.equal(targets, (torch.arange(n_items) < 3).float()) and torch.equal(weights[:3], torch.ones(3))
+    assert weights[3:].sum().item() == pytest.approx(implicit.config.negatives * 3)
+    assert all(torch.equal(a, b) for a, b in zip((items, targets, weights), again, strict=True))
+
+
 def test_a_training_user_starts_from_what_was_learned_about_them(ratings):
     train, _ = ratings
     model = NCF(NCFConfig(fold_in_steps=0, **FAST)).fit(train)
