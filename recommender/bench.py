@@ -20,14 +20,13 @@ import os
 import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 from recommender.algorithms import ALGORITHMS, build
 from recommender.algorithms.base import set_progress
 from recommender.evaluation.report import format_table, machine_description, results_document
-from recommender.evaluation.runner import PROTOCOLS, available_algorithms, evaluate_algorithm, make_splits, summary_line
+from recommender.evaluation.runner import PROTOCOLS, available_algorithms, evaluate, make_splits, summary_line
 from recommender.evaluation.splitting import Split
 from recommender.movielens import read_ml100k_folds, read_movielens
 
@@ -107,17 +106,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(protocol: str, names: list[str], splits: list[Split], failed: list[str]) -> dict[str, dict[str, Any]]:
-    results = {}
-    for name in names:
-        try:
-            results[name] = evaluate_algorithm(name, splits, PROTOCOLS[protocol])
-        except Exception as error:  # one broken algorithm must not cost the rest of a 15-minute run
-            traceback.print_exc()
-            results[name] = {"error": f"{type(error).__name__}: {error}"}
-            failed.append(f"{name} ({protocol})")
-            print(f"{name}: FAILED: {results[name]['error']}", flush=True)
-        else:
-            print(summary_line(name, results[name]), flush=True)
+    results = evaluate(names, splits, PROTOCOLS[protocol], log=lambda line: print(line, flush=True), keep_going=True)
+    failed += [f"{name} ({protocol})" for name, result in results.items() if "error" in result]
     return results
 
 

@@ -6,6 +6,7 @@ per-split figures. A metric that does not apply (RMSE of a model that only ranks
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from recommender.evaluation.splitting import (
     predefined_folds,
     temporal_leave_last_out,
 )
+
+logger = logging.getLogger(__name__)
 
 #: Length of the recommendation lists the ranking metrics look at.
 K = 10
@@ -103,13 +106,23 @@ def evaluate(
     splits: Sequence[Split],
     protocol: Protocol,
     *,
-    overrides: Mapping[str, Mapping[str, Any]] | None = None,
     log: Callable[[str], None] | None = None,
+    keep_going: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    """Every algorithm on every split: {name: mean metrics over the splits, with "splits" holding each one}."""
-    results = {}
+    """Every algorithm on every split: {name: mean metrics over the splits, with "splits" holding each one}.
+
+    With ``keep_going`` an algorithm that raises gets {"error": "..."} and the others still run: one broken
+    model must not cost the rest of a long benchmark.
+    """
+    results: dict[str, dict[str, Any]] = {}
     for name in algorithms:
-        results[name] = evaluate_algorithm(name, splits, protocol, overrides=(overrides or {}).get(name, {}))
+        try:
+            results[name] = evaluate_algorithm(name, splits, protocol)
+        except Exception as error:
+            if not keep_going:
+                raise
+            logger.exception("%s failed on the %s protocol", name, protocol.name)
+            results[name] = {"error": f"{type(error).__name__}: {error}"}
         if log is not None:
             log(summary_line(name, results[name]))
     return results
@@ -149,7 +162,8 @@ def evaluate_split(model: Recommender, split: Split, protocol: Protocol) -> dict
     test_rows = np.argsort(test.users, kind="stable")
     bounds = np.searchsorted(test.users[test_rows], np.arange(test.n_users + 1))
 
-    errors: list[np.ndarray] = []
+    predicted: list[np.ndarray] = []
+    actual: list[np.ndarray] = []
     per_user: dict[str, list[float]] = {key: [] for key in _RANKING_KEYS}
     top_lists: list[np.ndarray] = []
     inference = 0.0
@@ -160,9 +174,9 @@ def evaluate_split(model: Recommender, split: Split, protocol: Protocol) -> dict
         items = test.item_ids[test.items[rows]]
         if model.explicit:
             started = time.perf_counter()
-            predicted = model.predict(history, items)
+            predicted.append(model.predict(history, items))
             inference += time.perf_counter() - started
-            errors.append(predicted - test.ratings[rows])
+            actual.append(test.ratings[rows])
 
         relevant = items if protocol.min_relevant is None else items[test.ratings[rows] >= protocol.min_relevant]
         if len(relevant) == 0:
@@ -184,10 +198,9 @@ def evaluate_split(model: Recommender, split: Split, protocol: Protocol) -> dict
             per_user[key].append(value)
 
     result: dict[str, Any] = {"rmse": None, "mae": None}
-    if errors:
-        all_errors = np.concatenate(errors)
-        result["rmse"] = metrics.rmse(all_errors, np.zeros_like(all_errors))
-        result["mae"] = metrics.mae(all_errors, np.zeros_like(all_errors))
+    if predicted:
+        result["rmse"] = metrics.rmse(np.concatenate(predicted), np.concatenate(actual))
+        result["mae"] = metrics.mae(np.concatenate(predicted), np.concatenate(actual))
     for key, values in per_user.items():
         finite = [value for value in values if not np.isnan(value)]
         result[key] = float(np.mean(finite)) if finite else None
@@ -247,6 +260,8 @@ def _mean_over_splits(per_split: list[dict[str, Any]]) -> dict[str, Any]:
 
 def summary_line(name: str, result: Mapping[str, Any]) -> str:
     """One line per algorithm for the end of a run."""
+    if "error" in result:
+        return f"{name}: FAILED: {result['error']}"
     parts = [name]
     for key, label, digits in (
         ("rmse", "RMSE", 4),

@@ -9,6 +9,7 @@ from typing import Self
 import numpy as np
 import pytest
 
+from recommender.algorithms import ALGORITHMS
 from recommender.algorithms.base import Recommender
 from recommender.algorithms.interactions import History, Interactions
 from recommender.evaluation.runner import (
@@ -51,6 +52,13 @@ class SmallIdsFirst(Recommender):
 class RanksOnly(SmallIdsFirst):
     name = "ranks_only"
     explicit = False
+
+
+class Broken(SmallIdsFirst):
+    name = "broken"
+
+    def fit(self, data: Interactions) -> Self:
+        raise RuntimeError("out of cheese")
 
 
 @pytest.fixture
@@ -110,6 +118,18 @@ def test_evaluate_averages_the_splits_and_logs_one_line_per_algorithm():
     assert "RMSE" in summary_line("popularity", popularity) and "RMSE" not in summary_line(
         "content", results["content"]
     )
+
+
+def test_keep_going_records_a_failing_algorithm_and_runs_the_rest(monkeypatch):
+    monkeypatch.setitem(ALGORITHMS, "broken", (f"{__name__}:Broken", {}))
+    splits = [temporal_leave_last_out(planted()[0])]
+    lines: list[str] = []
+    results = evaluate(["broken", "popularity"], splits, PROTOCOLS["temporal"], log=lines.append, keep_going=True)
+    assert results["broken"] == {"error": "RuntimeError: out of cheese"}
+    assert results["popularity"]["hr@10"] is not None
+    assert lines[0] == "broken: FAILED: RuntimeError: out of cheese"
+    with pytest.raises(RuntimeError, match="cheese"):
+        evaluate(["broken"], splits, PROTOCOLS["temporal"])
 
 
 def test_folds_protocol_needs_the_data_sets_folds():
