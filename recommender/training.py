@@ -39,6 +39,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from ratings.models import Rating
 from recommender import registry
 from recommender.algorithms import build
 from recommender.algorithms.base import Recommender, set_progress
@@ -360,6 +361,12 @@ def family_train(*, family: str, force: bool = False, log: Log | None = None) ->
         claim = _claim(family=family)
         if claim is None:
             return None
+    if not Rating.objects.exists():
+        # An empty site (a fresh install, a demo without data) has nothing to learn; serving falls back to
+        # popularity. The counter is kept, so the first ratings start a run as usual.
+        _release(claim, trained=False)
+        say(f"{family}: no ratings yet, nothing to learn")
+        return None
     has_active = ModelVersion.objects.filter(family=family, status=ModelVersion.Status.ACTIVE).exists()
     if not force and claim.snapshot == 0 and has_active:
         _release(claim, trained=False)

@@ -54,7 +54,7 @@ class Command(BaseCommand):
         outcome = ", ".join(f"{version.family} v{version.pk} {version.status}" for version in versions) or "nothing"
         skipped = sorted(set(families) - {version.family for version in versions})
         summary = f"Trained {outcome} in {time.perf_counter() - started:.1f}s" + (
-            f"; skipped {', '.join(skipped)} (already training elsewhere)" if skipped else ""
+            f"; skipped {', '.join(skipped)} (reasons above)" if skipped else ""
         )
         failed = [version for version in versions if version.status == "failed"]
         if failed:

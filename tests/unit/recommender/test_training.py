@@ -462,3 +462,17 @@ def test_a_movielens_import_marks_every_family_for_retraining(sent, tmp_path, dj
         registry.FAMILIES, 1
     )
     assert sorted(message["family"] for message in sent) == sorted(registry.FAMILIES)
+
+
+@pytest.mark.django_db
+def test_a_site_without_ratings_has_nothing_to_train_and_fails_nothing(popularity_only, sent):
+    # given a catalog nobody has rated yet
+    MovieFactory.create_batch(3)
+
+    # when a forced run is asked for
+    version = training.family_train(family="collaborative", force=True)
+
+    # then no version is made, none failed, and the claim is free again
+    assert version is None
+    assert not ModelVersion.objects.exists()
+    assert state().claimed_at is None
