@@ -45,8 +45,12 @@ class MyRecommendationsView(APIView):
         responses={200: CardSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        cards = services.recommend_top(user=request.user, **_query(LimitQuerySerializer, request))
-        return Response(CardSerializer(cards, many=True).data)
+        data = services.recommend_top_rendered(
+            user=request.user,
+            render=lambda cards: CardSerializer(cards, many=True).data,
+            **_query(LimitQuerySerializer, request),
+        )
+        return Response(data)
 
 
 class MyRowsView(APIView):

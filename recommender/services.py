@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
@@ -34,6 +36,7 @@ __all__ = [
     "recommend_row",
     "recommend_rows",
     "recommend_top",
+    "recommend_top_rendered",
     "row_specs",
     "similar_movies",
 ]
@@ -45,6 +48,10 @@ VECTORS_PER_TASTE = 16
 
 _tastes: OrderedDict[tuple, Taste] = OrderedDict()
 _tastes_lock = threading.Lock()
+
+#: Rendered top picks kept per process (a few KB each), keyed by person, their fingerprint, models and limit.
+RENDERED_TOP_CACHE_SIZE = 2048
+_rendered_top: OrderedDict[tuple, tuple[Any, ...]] = OrderedDict()
 
 User = AbstractBaseUser | AnonymousUser | None
 
@@ -124,6 +131,37 @@ def recommend_top(*, user: User, limit: int = 20) -> list[Card]:
     return _cards(taste_for(user).page(limit).row(key))
 
 
+def recommend_top_rendered(*, user: User, limit: int = 20, render: Callable[[list[Card]], Any]) -> Any:
+    """``render(recommend_top(user=user, limit=limit))``, reused while nothing it depends on has changed.
+
+    1. Read the catalog and statistics (one fingerprint query) and the person's fingerprint (one query).
+    2. Return the cached rendering for exactly these inputs and the same loaded models, if any: an unchanged
+       person costs two queries and no scoring, fetching or serializing.
+    3. Otherwise recommend and render as usual and cache the result, dropping the least recent.
+
+    A new rating or feedback changes the fingerprint, so the next call renders afresh. The fingerprint is read
+    before recommending: a write landing in between is cached under the older fingerprint, never served after it.
+    """
+    if not _is_person(user):
+        return render(recommend_top(user=user, limit=limit))
+    catalog, stats = selectors.catalog_and_stats()
+    models = serving_models()
+    key = (user.pk, selectors.person_fingerprint(user), models.key, limit)
+    with _tastes_lock:
+        hit = _rendered_top.get(key)
+        # Identity, not id(): the entry keeps its catalog, statistics and models alive, so ids are never reused.
+        if hit is not None and hit[0] is catalog and hit[1] is stats:
+            _rendered_top.move_to_end(key)
+            return hit[3]
+    rendered = render(recommend_top(user=user, limit=limit))
+    with _tastes_lock:
+        _rendered_top[key] = (catalog, stats, models, rendered)
+        _rendered_top.move_to_end(key)
+        while len(_rendered_top) > RENDERED_TOP_CACHE_SIZE:
+            _rendered_top.popitem(last=False)
+    return rendered
+
+
 def anonymous_rows(*, limit: int = 12) -> list[Row]:
     """Popular, trending and the biggest genres, for people who are not signed in."""
     return recommend_rows(user=None, limit=limit)
@@ -154,4 +192,5 @@ def clear_caches() -> None:
     """Forget every cached Taste, the catalog snapshot and the statistics (tests; after a bulk import)."""
     with _tastes_lock:
         _tastes.clear()
+        _rendered_top.clear()
     selectors.clear_caches()

@@ -13,10 +13,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PY=${PY:-.venv/bin/python}
-export DEBUG=${DEBUG:-1}
+export DEBUG=${DEBUG:-0}
 export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/movierec_apibench}
 export MODEL_DIR=${MODEL_DIR:-/tmp/movierec-apibench/models}
-export MOVIELENS_DIR=${MOVIELENS_DIR:-/work/shared/datasets}
+export MOVIELENS_DIR=${MOVIELENS_DIR:-$(pwd)/../shared/datasets}
 # The load comes from a few tokens: a per-person throttle would be measured instead of the API.
 export API_THROTTLE_USER=${API_THROTTLE_USER:-10000000/minute}
 export LOG_LEVEL=${LOG_LEVEL:-WARNING}

@@ -170,3 +170,23 @@ def test_retrain_rejects_an_unknown_family_naming_the_field(staff_user, api_as):
 
     assert response.status_code == 400
     assert "families.0" in response.json()["error"]["fields"]
+
+
+def test_asking_again_unchanged_is_answered_from_cache_but_a_rating_or_feedback_counts_at_once(
+    user, api_as, catalog, django_assert_max_num_queries
+):
+    api = api_as(user)
+    first = api.get("/api/v1/me/recommendations/", {"limit": 3}).json()
+
+    # given nothing changed: the token, the catalog fingerprint and the person's fingerprint, nothing more
+    with django_assert_max_num_queries(3):
+        again = api.get("/api/v1/me/recommendations/", {"limit": 3}).json()
+    assert again == first
+
+    # when the person rates their top pick and rejects the next one
+    RatingFactory(user=user, movie_id=first[0]["movie"]["id"], score=2.0)
+    api.post("/api/v1/me/feedback/", {"movie": first[1]["movie"]["id"], "kind": "not_interested"}, format="json")
+
+    # then neither is recommended any more
+    after = ids(api.get("/api/v1/me/recommendations/", {"limit": 3}).json())
+    assert first[0]["movie"]["id"] not in after and first[1]["movie"]["id"] not in after
