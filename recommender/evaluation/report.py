@@ -17,8 +17,8 @@ TABLE_COLUMNS: tuple[tuple[str, str, int], ...] = (
     (f"hr@{K}", f"HR@{K}", 4),
     (f"ndcg@{K}", f"NDCG@{K}", 4),
     ("coverage", "coverage", 3),
-    ("fit_seconds", "fit s", 1),
-    ("predict_seconds", "predict s", 1),
+    ("fit_seconds", "fit s", 2),
+    ("predict_seconds", "predict s", 2),
 )
 
 
