@@ -68,8 +68,8 @@ class Timings:
         (w50, w95), (c50, c95) = np.percentile(wall, [50, 95]), np.percentile(cpu, [50, 95])
         verdict = ""
         if self.target_ms is not None:
-            met = lambda p95: "met" if p95 <= self.target_ms else "MISSED"  # noqa: E731
-            verdict = f"  | target p95 <= {self.target_ms:.0f} ms: wall {met(w95)}, cpu {met(c95)}"
+            wall_met, cpu_met = ("met" if p95 <= self.target_ms else "MISSED" for p95 in (w95, c95))
+            verdict = f"  | target p95 <= {self.target_ms:.0f} ms: wall {wall_met}, cpu {cpu_met}"
         return (
             f"{self.name:<44} n={len(wall):>4}  wall p50 {w50:6.1f} p95 {w95:6.1f} max {wall.max():6.1f} ms"
             f"  cpu p50 {c50:6.1f} p95 {c95:6.1f} ms{verdict}"
