@@ -79,7 +79,7 @@ class Recommender(ABC):
     name: ClassVar[str]
     config_class: ClassVar[type[Config]] = Config
     #: True when ``predict`` estimates ratings (and RMSE/MAE make sense).
-    explicit: ClassVar[bool] = False
+    estimates_ratings: ClassVar[bool] = False
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config if config is not None else self.config_class()
@@ -109,6 +109,11 @@ class Recommender(ABC):
         raise NotImplementedError
 
     # -- shared behaviour -----------------------------------------------------------------------------------------
+
+    @property
+    def explicit(self) -> bool:
+        """Whether this instance estimates ratings; a class serving both kinds answers from its config."""
+        return self.estimates_ratings
 
     @property
     def is_fitted(self) -> bool:

@@ -104,7 +104,7 @@ class Baseline(Recommender):
 
     name = "baseline"
     config_class = BaselineConfig
-    explicit = True
+    estimates_ratings = True
 
     config: BaselineConfig
 

@@ -46,7 +46,7 @@ class RatingClassifier(FoldInRecommender):
 
     name = "classifier"
     config_class = RatingClassifierConfig
-    explicit = True
+    estimates_ratings = True
 
     config: RatingClassifierConfig
 

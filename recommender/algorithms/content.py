@@ -50,7 +50,7 @@ class ContentBased(Recommender):
 
     name = "content"
     config_class = ContentConfig
-    explicit = False
+    estimates_ratings = False
 
     config: ContentConfig
 

@@ -87,7 +87,7 @@ class Hybrid(Recommender):
     config: HybridConfig
 
     @property
-    def explicit(self) -> bool:  # type: ignore[override]
+    def explicit(self) -> bool:
         return self.config.objective == "explicit"
 
     def fit(self, data: Interactions) -> Self:

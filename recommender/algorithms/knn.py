@@ -88,7 +88,7 @@ def shrunk_cosine(
 class _Neighbourhood(Recommender):
     """What item and user kNN share: baselines, the centering of ratings, and the residual-weighted estimate."""
 
-    explicit: ClassVar[bool] = True
+    estimates_ratings: ClassVar[bool] = True
     config: KNNConfig
 
     def _fit_baseline(self, data: Interactions) -> np.ndarray:

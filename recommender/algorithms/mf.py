@@ -142,7 +142,7 @@ class _ExplicitFactors(Recommender):
     history into one user vector ``(p_u, b_u)`` per sample with :meth:`_user_vectors`.
     """
 
-    explicit: ClassVar[bool] = True
+    estimates_ratings: ClassVar[bool] = True
 
     @abstractmethod
     def _user_vectors(self, positions: np.ndarray, ratings: np.ndarray) -> np.ndarray:

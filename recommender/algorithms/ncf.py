@@ -76,7 +76,7 @@ class NCF(FoldInRecommender):
     config: NCFConfig
 
     @property
-    def explicit(self) -> bool:  # type: ignore[override]
+    def explicit(self) -> bool:
         # One class serves both registry names; only the explicit objective estimates ratings.
         return self.config.objective == "explicit"
 

@@ -32,7 +32,7 @@ class Popularity(Recommender):
 
     name = "popularity"
     config_class = PopularityConfig
-    explicit = True
+    estimates_ratings = True
 
     config: PopularityConfig
 

@@ -51,7 +51,7 @@ class SequenceGRU(TorchRecommender):
 
     name = "sequence"
     config_class = SequenceConfig
-    explicit = False
+    estimates_ratings = False
 
     config: SequenceConfig
     net: NextItemGRU

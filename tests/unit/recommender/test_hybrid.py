@@ -22,7 +22,7 @@ class UserMean(Recommender):
     """Estimates every rating as the person's own damped mean; remembers how many ratings it was fitted on."""
 
     name = "user_mean"
-    explicit = True
+    estimates_ratings = True
 
     def fit(self, data: Interactions) -> Self:
         self.fitted_on = len(data)
