@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 
 from django.apps import AppConfig
+from django.core.checks import register
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -47,8 +48,9 @@ class RecommenderConfig(AppConfig):
         from catalog.importers.signals import movielens_imported as imported
         from catalog.models import Movie, MovieTag
         from ratings.services import change_listeners
-        from recommender import checks  # noqa: F401  (registers the system checks)
+        from recommender.checks import model_dir_writable
 
+        register(model_dir_writable)
         if ratings_changed not in change_listeners:
             change_listeners.append(ratings_changed)
         for model in (Movie, MovieTag):

@@ -6,10 +6,9 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error
 
 
-@register()
 def model_dir_writable(app_configs: object = None, **kwargs: object) -> list[Error]:
     """MODEL_DIR must exist (or be creatable) and accept files, or no model version can ever be saved."""
     path = Path(settings.MODEL_DIR)
