@@ -46,7 +46,7 @@ from recommender.algorithms.base import Recommender, set_progress
 from recommender.algorithms.interactions import Interactions
 from recommender.data import snapshot_from_db
 from recommender.evaluation.runner import PROTOCOLS, evaluate_split
-from recommender.evaluation.splitting import Split, temporal_leave_last_out
+from recommender.evaluation.splitting import Split, latest_per_user, shuffle_ties
 from recommender.models import ModelVersion, TrainingState
 
 logger = logging.getLogger(__name__)
@@ -166,13 +166,12 @@ def regression_margin(*, metric: str, old: float, new: float, n_old: int, n_new:
 
 def holdout_split(data: Interactions, *, min_history: int = HOLDOUT_MIN_HISTORY) -> Split:
     """Temporal leave-last-out, holding out only people with more than ``min_history`` ratings."""
-    split = temporal_leave_last_out(data)
-    counts = np.bincount(data.users, minlength=data.n_users)
-    keys = data.users.astype(np.int64) * data.n_items + data.items
-    held_out = np.isin(keys, split.test.users.astype(np.int64) * data.n_items + split.test.items)
-    held_out &= counts[data.users] > min_history
-    name = f"{split.name}, people with more than {min_history} ratings"
-    return Split(name, data.select(~held_out), data.select(held_out))
+    # Ties in time are broken at random, as in the benchmark's temporal protocol (see shuffle_ties).
+    shuffled = shuffle_ties(data)
+    counts = np.bincount(shuffled.users, minlength=shuffled.n_users)
+    held_out = latest_per_user(shuffled) & (counts[shuffled.users] > min_history)
+    name = f"temporal leave-last-out, people with more than {min_history} ratings"
+    return Split(name, shuffled.select(~held_out), shuffled.select(held_out))
 
 
 def algorithm_params(name: str, *, fast: bool) -> dict[str, Any]:

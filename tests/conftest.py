@@ -45,7 +45,7 @@ def api_as(db) -> Callable[[AbstractBaseUser], APIClient]:
     return make
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def ml100k_dir() -> Path:
     """The real MovieLens 100k folder; tests that need it skip with the reason when it is absent."""
     path = Path(settings.MOVIELENS_DIR) / "ml-100k"

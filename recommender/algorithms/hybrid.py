@@ -237,7 +237,8 @@ class Hybrid(Recommender):
         if self.explicit:
             rng = np.random.default_rng(self.config.seed)
             return rng.random(len(data)) < self.config.validation_share
-        order = np.lexsort((data.item_ids[data.items], data.timestamps, data.users))
+        # Each person's latest rating; ties in time keep the order of data, as Interactions.histories does.
+        order = np.lexsort((data.timestamps, data.users))
         latest = np.ones(len(order), dtype=bool)
         latest[:-1] = data.users[order][1:] != data.users[order][:-1]
         # Someone with a single rating keeps it for training: holding it out would leave them nothing.

@@ -57,8 +57,8 @@ PROTOCOLS: dict[str, Protocol] = {
         ),
         Protocol(
             "temporal",
-            "temporal leave-last-out: each user's latest rating (ties: largest movie id) is the test, every movie "
-            "the user did not rate in training is ranked, the held-out movie is the one relevant item",
+            "temporal leave-last-out: each user's latest rating (ties in time: a seeded random one) is the test, "
+            "every movie the user did not rate in training is ranked, the held-out movie is the one relevant item",
             None,
         ),
         Protocol(
@@ -82,7 +82,7 @@ def make_splits(
     if protocol == "kfold":
         return kfold(data, 5, seed=seed)
     if protocol == "temporal":
-        return [temporal_leave_last_out(data)]
+        return [temporal_leave_last_out(data, seed=seed)]
     if protocol == "sampled":
         return [leave_one_out_sampled(data, 99, seed=seed)]
     raise ValueError(f"unknown protocol {protocol!r}; known: {', '.join(PROTOCOLS)}")
@@ -148,7 +148,7 @@ def evaluate_split(model: Recommender, split: Split, protocol: Protocol) -> dict
     1. For each user with held-out ratings, the History is their training ratings (with their user id).
     2. Explicit models predict the held-out ratings: RMSE and MAE over all of them.
     3. The candidates are every movie the user did not rate in training (or the sampled ones); they are
-       ranked by score, NaN (cannot score) left out, ties by item id as ``Recommender.recommend`` breaks them.
+       all ranked by score, NaN (cannot score) last, ties by a fixed hash of the id (:func:`ranking`).
     4. Ranking metrics compare that list with the relevant held-out movies, per user, then average; the
        top-K lists also give catalog coverage, novelty and genre diversity.
     ``predict_seconds`` is the time spent inside ``predict`` and ``score``.
@@ -228,10 +228,23 @@ def _ranking_metrics(ranked: np.ndarray, relevant: np.ndarray, genres: dict[int,
 
 
 def ranking(items: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """``items`` best first by score, leaving out NaN scores; equal scores go by item id (as ``top_n`` does)."""
-    valid = ~np.isnan(scores)
-    items, scores = items[valid], scores[valid]
-    return items[np.lexsort((items, -scores))]
+    """Every one of ``items``, best first by score; NaN (cannot score) ranks last, and ties go by a hash of the id.
+
+    A NaN item is ranked, not dropped: dropping it would lift the held-out movie whenever a model cannot
+    score the movies around it. Ties go by :func:`tiebreak` rather than by id, because ids carry meaning
+    (ml-100k numbers older, more popular movies first), which would reward or punish a tie for no reason.
+    """
+    if scores.shape != items.shape:
+        raise ValueError(f"a model scored {scores.shape[0]} of {items.shape[0]} candidate movies")
+    return items[np.lexsort((tiebreak(items), -np.nan_to_num(scores, nan=0.0), np.isnan(scores)))]
+
+
+def tiebreak(items: np.ndarray) -> np.ndarray:
+    """A fixed pseudo-random key per item id (splitmix64), the same for every model and run."""
+    z = np.asarray(items, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
 
 
 def popularity_shares(data: Interactions) -> dict[int, float]:

@@ -50,18 +50,40 @@ def predefined_folds(data: Interactions, folds: Sequence[tuple[Pairs, Pairs]]) -
     return splits
 
 
-def temporal_leave_last_out(data: Interactions) -> Split:
-    """Each user's latest rating is the test, everything else trains.
+def shuffle_ties(data: Interactions, *, seed: int = 42) -> Interactions:
+    """The same ratings in a seeded random order, so that ratings made in the same second follow no id.
 
-    The latest is the largest timestamp; among equal timestamps the largest item id, so the split does not
-    depend on the order the ratings were read in.
+    Everything downstream orders a person's ratings by a stable sort on time (``Interactions.histories``,
+    the GRU's training windows, the hybrid's validation movie), so ties keep this order. On ml-100k half of
+    the consecutive ratings share a second; the order the files list them in (by movie id) would otherwise
+    decide which one is "latest" and teach a sequence model that the next id is larger.
     """
-    order = np.lexsort((data.item_ids[data.items], data.timestamps, data.users))
+    return data.select(np.random.default_rng(seed).permutation(len(data)))
+
+
+def latest_per_user(data: Interactions) -> np.ndarray:
+    """A mask of each user's latest rating: the largest timestamp, ties by the order of ``data``.
+
+    Pass data through :func:`shuffle_ties` first, and this is a seeded random choice among a second's ties.
+    """
+    order = np.lexsort((data.timestamps, data.users))  # lexsort is stable: ties keep their order in data
     is_last = np.ones(len(order), dtype=bool)
     is_last[:-1] = data.users[order][1:] != data.users[order][:-1]
-    test = np.zeros(len(data), dtype=bool)
-    test[order[is_last]] = True
-    return Split("temporal leave-last-out", data.select(~test), data.select(test))
+    latest = np.zeros(len(data), dtype=bool)
+    latest[order[is_last]] = True
+    return latest
+
+
+def temporal_leave_last_out(data: Interactions, *, seed: int = 42) -> Split:
+    """Each user's latest rating is the test, everything else trains.
+
+    The latest is the largest timestamp; among equal timestamps a seeded random one, the same for every
+    model. The training part keeps that shuffled order, so the held-out rating also comes after the
+    training ratings of its second wherever a model orders a history by time.
+    """
+    shuffled = shuffle_ties(data, seed=seed)
+    test = latest_per_user(shuffled)
+    return Split("temporal leave-last-out", shuffled.select(~test), shuffled.select(test))
 
 
 def leave_one_out_sampled(data: Interactions, negatives: int = 99, *, seed: int = 42) -> Split:
@@ -71,7 +93,7 @@ def leave_one_out_sampled(data: Interactions, negatives: int = 99, *, seed: int 
     2. For each held-out rating, draw ``negatives`` distinct catalog items the user rated neither in
        training nor in test (fewer when the catalog runs out), seeded so every model sees the same ones.
     """
-    split = temporal_leave_last_out(data)
+    split = temporal_leave_last_out(data, seed=seed)
     rng = np.random.default_rng(seed)
     rated = data.matrix.tolil().rows  # per user position, the item positions they rated
     candidates = []

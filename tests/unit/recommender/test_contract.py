@@ -5,42 +5,39 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.algorithms import ALGORITHMS, build
+from recommender.algorithms import ALGORITHMS
 from recommender.algorithms.base import Recommender
 from recommender.algorithms.interactions import History, Interactions
+from tests.unit.recommender.margins import (
+    NOT_PERSONAL,
+    PLANTED_PRECISION,
+    PLANTED_RMSE,
+    fast,
+    holdout_history,
+    planted_precision,
+    planted_rmse_ratio,
+)
 from tests.unit.recommender.planted import planted
 
-#: Small settings so the whole contract runs in seconds; each algorithm's entry is its own business.
-FAST: dict[str, dict] = {
-    # Torch models: ml-100k batch sizes would leave a couple of steps per epoch on this small set.
-    "ncf": {"epochs": 10, "batch_size": 64},
-    "ncf_implicit": {"epochs": 10, "batch_size": 64},
-    # Here the next movie is one exact ring successor: learning a few steps ahead fills the top 5 with taste.
-    "sequence": {"epochs": 30, "batch_size": 8, "horizon": 10},
-    "classifier": {"epochs": 30, "batch_size": 64},
-}
-# The ranking hybrid's sequence component needs its small settings too.
-FAST["hybrid_ranking"] = {"overrides": {"sequence": FAST["sequence"]}}
-
-#: Models that rank every person alike by design (a rating offset at most): the planted-taste checks do not apply.
-NOT_PERSONAL = {"popularity", "baseline"}
+#: The seed of the data and of every model here; margins.py measures the threshold checks over many.
+SEED = 0
 
 
 @pytest.fixture(scope="module")
 def dataset() -> tuple[Interactions, np.ndarray, np.ndarray]:
-    return planted()
+    return planted(seed=SEED)
 
 
 @pytest.fixture(scope="module", params=sorted(ALGORITHMS))
-def fitted(request, dataset) -> Recommender:
+def name(request) -> str:
+    """The registered name: one class may serve several (ncf and ncf_implicit), each with its own checks."""
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def fitted(name, dataset) -> Recommender:
     data, _, _ = dataset
-    return build(request.param, **FAST.get(request.param, {})).fit(data)
-
-
-def _holdout_history(data: Interactions, user_position: int, keep: int = 6) -> History:
-    """The user's first ``keep`` ratings in time order, as a brand-new person would have them."""
-    full = data.history(user_position)
-    return History.from_arrays(full.item_ids[:keep], full.ratings[:keep], full.timestamps[:keep])
+    return fast(name, SEED).fit(data)
 
 
 def test_fit_then_score_gives_one_score_per_catalog_item(fitted, dataset):
@@ -96,7 +93,7 @@ def test_save_and_load_give_identical_scores(fitted, dataset, tmp_path):
     data, _, _ = dataset
     fitted.save(tmp_path / "model")
     loaded = type(fitted).load(tmp_path / "model")
-    history = _holdout_history(data, 7)
+    history = holdout_history(data, 7)
     np.testing.assert_array_equal(loaded.item_ids, fitted.item_ids)
     np.testing.assert_allclose(loaded.score(history), fitted.score(history), rtol=1e-6, equal_nan=True)
     if fitted.explicit:
@@ -104,40 +101,54 @@ def test_save_and_load_give_identical_scores(fitted, dataset, tmp_path):
         np.testing.assert_allclose(loaded.predict(history, items), fitted.predict(history, items), rtol=1e-6)
 
 
-def test_finds_the_planted_taste_groups(fitted, dataset):
+def test_finds_the_planted_taste_groups(name, fitted, dataset):
     """A person who liked a few movies of one group gets that group's other movies on top."""
     data, user_group, item_group = dataset
-    if fitted.name in NOT_PERSONAL:
+    if name in NOT_PERSONAL:
         # These rank everyone alike by design; what they promise instead is exactly that: one order for all.
-        orders = [np.argsort(-fitted.score(_holdout_history(data, u)), kind="stable") for u in (0, 1, 2)]
+        orders = [np.argsort(-fitted.score(holdout_history(data, u)), kind="stable") for u in (0, 1, 2)]
         assert all(np.array_equal(orders[0], order) for order in orders[1:])
         return
-    catalog_group = dict(zip(data.item_ids.tolist(), item_group.tolist(), strict=True))
-    hits = []
-    for u in range(0, data.n_users, 5):
-        history = _holdout_history(data, u)
-        picks = [item for item, _ in fitted.recommend(history, n=5)]
-        hits.append(np.mean([catalog_group[item] == user_group[u] for item in picks]))
-    # Three groups: chance is 1/3; every algorithm that learns anything personal clears 0.6.
-    assert np.mean(hits) >= 0.6, f"{fitted.name} precision on planted groups {np.mean(hits):.2f}"
+    PLANTED_PRECISION[name].assert_passes(planted_precision(fitted, data, user_group, item_group))
 
 
-def test_explicit_models_predict_the_planted_ratings(fitted, dataset):
+def test_explicit_models_predict_the_planted_ratings(name, fitted, dataset):
     if not fitted.explicit:
-        pytest.skip(f"{fitted.name} ranks items and does not estimate ratings")
-    if fitted.name in NOT_PERSONAL:
-        pytest.skip(f"{fitted.name} estimates the same taste for everyone; the planted ratings need a personal one")
+        pytest.skip(f"{name} ranks items and does not estimate ratings")
+    if name in NOT_PERSONAL:
+        pytest.skip(f"{name} estimates the same taste for everyone; the planted ratings need a personal one")
     data, _, _ = dataset
-    errors = []
-    for u in range(0, data.n_users, 3):
-        full = data.history(u)
-        # A random half, not every other rating in time order: planted() interleaves likes and dislikes in
-        # time, so that would put only likes in the history and only dislikes (mostly) in the held-out half.
-        order = np.random.default_rng(u).permutation(len(full))
-        kept, held_out = np.sort(order[::2]), np.sort(order[1::2])
-        history = History.from_arrays(full.item_ids[kept], full.ratings[kept], full.timestamps[kept], user_id=None)
-        predicted = fitted.predict(history, full.item_ids[held_out])
-        errors.append(predicted - full.ratings[held_out])
-    rmse = float(np.sqrt(np.mean(np.concatenate(errors) ** 2)))
-    baseline = float(np.std(data.ratings))  # what always predicting the mean would score
-    assert rmse < 0.75 * baseline, f"{fitted.name} RMSE {rmse:.3f} vs mean-only {baseline:.3f}"
+    PLANTED_RMSE[name].assert_passes(planted_rmse_ratio(fitted, data))
+
+
+class Untrained(Recommender):
+    """Learns nothing: random scores and the global mean. The threshold checks must fail it."""
+
+    name = "untrained"
+    estimates_ratings = True
+
+    def fit(self, data: Interactions) -> Untrained:
+        self.mean = data.global_mean
+        self._set_items(data.item_ids)
+        return self
+
+    def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
+        positions, known = self.positions(items)
+        noise = np.random.default_rng(len(history)).random(len(self.item_ids))
+        return np.where(known, noise[positions], np.nan)
+
+    def predict(self, history: History, items: np.ndarray) -> np.ndarray:
+        return np.full(len(items), self.mean)
+
+    def save_state(self, directory) -> None:
+        raise NotImplementedError
+
+    def load_state(self, directory) -> None:
+        raise NotImplementedError
+
+
+def test_a_model_that_learns_nothing_fails_the_planted_checks(dataset):
+    data, user_group, item_group = dataset
+    untrained = Untrained().fit(data)
+    assert not PLANTED_PRECISION["ncf_implicit"].passes(planted_precision(untrained, data, user_group, item_group))
+    assert not PLANTED_RMSE["svd"].passes(planted_rmse_ratio(untrained, data))

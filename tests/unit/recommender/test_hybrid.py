@@ -14,6 +14,7 @@ from recommender.algorithms.hybrid import DEFAULT_COMPONENTS, Hybrid, HybridConf
 from recommender.algorithms.interactions import History, Interactions
 from recommender.evaluation.runner import PROTOCOLS, evaluate_split
 from recommender.evaluation.splitting import temporal_leave_last_out
+from tests.unit.recommender.margins import Check
 from tests.unit.recommender.planted import planted
 from tests.unit.recommender.synthetic import held_out_rmse, split, structured_ratings
 
@@ -62,23 +63,45 @@ def test_components(monkeypatch):
     monkeypatch.setitem(ALGORITHMS, "noise", (f"{__name__}:Noise", {}))
 
 
-def test_the_blend_beats_each_of_its_components():
+def blend_gain(seed: int) -> float:
+    """How much lower the blend's held-out RMSE is than its better component's."""
     # Ratings are mean + user offset + item offset: one component knows the people, the other the movies.
-    train, test = split(structured_ratings(seed=2, users=200, items=100, per_user=30)[0])
-    hybrid = Hybrid(HybridConfig(components=["user_mean", "popularity"], validation_share=0.2)).fit(train)
-    blended = held_out_rmse(hybrid, train, test)
-    for name in ("user_mean", "popularity"):
-        assert blended < held_out_rmse(build(name).fit(train), train, test) - 0.05
+    train, test = split(structured_ratings(seed=seed, users=200, items=100, per_user=30)[0])
+    config = HybridConfig(components=["user_mean", "popularity"], validation_share=0.2, seed=seed)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(ALGORITHMS, "user_mean", (f"{__name__}:UserMean", {}))
+        hybrid = Hybrid(config).fit(train)
+        alone = [held_out_rmse(build(name).fit(train), train, test) for name in ("user_mean", "popularity")]
+    return min(alone) - held_out_rmse(hybrid, train, test)
+
+
+def useless_component(seed: int) -> tuple[float, float]:
+    """(the blend's held-out RMSE over the baseline's alone, the noise component's weight over the baseline's)."""
+    train, test = split(structured_ratings(seed=seed)[0])
+    alone = held_out_rmse(build("baseline").fit(train), train, test)
+    config = HybridConfig(components=["baseline", "noise"], support_features=False, validation_share=0.2, seed=seed)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(ALGORITHMS, "noise", (f"{__name__}:Noise", {}))
+        hybrid = Hybrid(config).fit(train)
+    baseline_weight, noise_weight = np.abs(hybrid.weights[1:])
+    return held_out_rmse(hybrid, train, test) - alone, noise_weight / baseline_weight
+
+
+CHECKS = {
+    "gain": Check("hybrid RMSE gain over its better component", blend_gain, 0.05, above=True),
+    "harm": Check("hybrid RMSE added by a noise component", lambda seed: useless_component(seed)[0], 0.02, False),
+    "weight": Check("hybrid noise weight / baseline's", lambda seed: useless_component(seed)[1], 0.2, above=False),
+}
+
+
+def test_the_blend_beats_each_of_its_components():
+    CHECKS["gain"].assert_at()
 
 
 def test_a_useless_component_gets_little_weight_and_does_no_harm():
-    train, test = split(structured_ratings(seed=3)[0])
-    alone = held_out_rmse(build("baseline").fit(train), train, test)
-    config = HybridConfig(components=["baseline", "noise"], support_features=False, validation_share=0.2)
-    hybrid = Hybrid(config).fit(train)
-    assert held_out_rmse(hybrid, train, test) < alone + 0.02
-    baseline_weight, noise_weight = np.abs(hybrid.weights[1:])
-    assert noise_weight < 0.2 * baseline_weight
+    harm, weight = useless_component(0)
+    CHECKS["harm"].assert_passes(harm)
+    CHECKS["weight"].assert_passes(weight)
 
 
 def test_components_are_refitted_on_all_the_data_after_the_weights_are_learned():

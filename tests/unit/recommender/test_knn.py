@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 from recommender.algorithms import knn
-from recommender.algorithms.baseline import Baseline
 from recommender.algorithms.interactions import History, Interactions
 from recommender.algorithms.knn import ItemKNN, ItemKNNConfig, KNNConfig, UserKNN, UserKNNConfig, item_neighbours
-from tests.unit.recommender.synthetic import held_out_rmse, split, structured_ratings
+from tests.unit.recommender.margins import Check, rmse_ratio_to_baseline
+from tests.unit.recommender.synthetic import split, structured_ratings
 
 
 def brute_force(centered: np.ndarray, rated: np.ndarray, shrinkage: float) -> np.ndarray:
@@ -104,10 +106,23 @@ def test_user_similarities_equal_the_brute_force_ones_and_exclude_the_person():
     assert model.user_similarities(History.from_arrays(own.item_ids, own.ratings))[3] > 0
 
 
+def neighbours_over_baseline(cls: type) -> Callable[[int], float]:
+    def measure(seed: int) -> float:
+        train, test = split(structured_ratings(seed=seed, factors=2, noise=0.2)[0])
+        return rmse_ratio_to_baseline(cls(cls.config_class(seed=seed)).fit(train), train, test)
+
+    return measure
+
+
+CHECKS = {
+    cls: Check(f"{cls.name} held-out RMSE / baseline's", neighbours_over_baseline(cls), 0.9, above=False)
+    for cls in (ItemKNN, UserKNN)
+}
+
+
 @pytest.mark.parametrize("cls", [ItemKNN, UserKNN])
 def test_neighbours_improve_on_the_baseline_when_tastes_differ(cls):
-    train, test = split(structured_ratings(factors=2, noise=0.2)[0])
-    assert held_out_rmse(cls().fit(train), train, test) < 0.9 * held_out_rmse(Baseline().fit(train), train, test)
+    CHECKS[cls].assert_at()
 
 
 @pytest.mark.parametrize("cls", [ItemKNN, UserKNN])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -20,6 +22,7 @@ from recommender.algorithms.mf import (
     ImplicitALSConfig,
     solve_rows,
 )
+from tests.unit.recommender.margins import Check, rmse_ratio_to_baseline
 from tests.unit.recommender.planted import planted
 from tests.unit.recommender.synthetic import held_out_rmse, split, structured_ratings
 
@@ -32,9 +35,80 @@ def quick(cls, **overrides):
     return cls(cls.config_class(**{**QUICK[cls], **overrides}))
 
 
+def low_rank_split(seed: int = 0) -> tuple[Interactions, Interactions]:
+    return split(structured_ratings(seed=seed, factors=3, users=100, items=60, per_user=30, noise=0.2)[0])
+
+
+def fitted_ratio(cls: type) -> Callable[[int], float]:
+    """A training user's RMSE on their own ratings after fold-in, over the biases' alone."""
+
+    def measure(seed: int) -> float:
+        train, _ = low_rank_split(seed)
+        model = quick(cls, seed=seed).fit(train)
+        return held_out_rmse(model, train, train) / held_out_rmse(Baseline().fit(train), train, train)
+
+    return measure
+
+
+def held_out_ratio(cls: type) -> Callable[[int], float]:
+    def measure(seed: int) -> float:
+        train, test = low_rank_split(seed)
+        return rmse_ratio_to_baseline(quick(cls, seed=seed).fit(train), train, test)
+
+    return measure
+
+
+def similar_in_group(cls: type) -> Callable[[int], float]:
+    """Share of a movie's five most similar movies (by factors) from its own planted group."""
+
+    def measure(seed: int) -> float:
+        data, _, item_group = planted(seed=seed)
+        model = (quick(cls, seed=seed) if cls in QUICK else cls(cls.config_class(seed=seed))).fit(data)
+        item = int(data.item_ids[0])
+        similar = model.similar_items(item, 5)
+        assert item not in [i for i, _ in similar]
+        groups = dict(zip(data.item_ids.tolist(), item_group.tolist(), strict=True))
+        return float(np.mean([groups[i] == groups[item] for i, _ in similar]))
+
+    return measure
+
+
+def implicit_auc(seed: int) -> float:
+    """Given one in five interactions held out, how often a held-out like outscores a never-touched movie."""
+    data, _, _ = planted(seed=seed)
+    train, test = split(data)
+    model = ImplicitALS(ImplicitALSConfig(seed=seed)).fit(train)
+    histories, touched = train.histories(), data.matrix.toarray() > 0
+    liked = test.ratings >= model.config.like_threshold
+    wins = []
+    for u in np.unique(test.users[liked]):
+        scores = model.score(histories[u])
+        positives = scores[test.items[(test.users == u) & liked]]
+        negatives = scores[~touched[u] & model.rated]
+        wins.append((positives[:, None] > negatives[None, :]).mean())
+    return float(np.mean(wins))
+
+
+CHECKS = {
+    **{
+        ("fitted", cls): Check(f"{cls.name} fold-in RMSE on own ratings / biases'", fitted_ratio(cls), 0.6, False)
+        for cls in EXPLICIT
+    },
+    **{
+        ("held out", cls): Check(f"{cls.name} held-out RMSE / baseline's", held_out_ratio(cls), 0.8, False)
+        for cls in EXPLICIT
+    },
+    **{
+        ("similar", cls): Check(f"{cls.name} similar movies from the same group", similar_in_group(cls), 0.8, True)
+        for cls in (ALS, BayesianMF, ImplicitALS)
+    },
+    "auc": Check("implicit_als held-out likes AUC", implicit_auc, 0.75, above=True),
+}
+
+
 @pytest.fixture(scope="module")
 def low_rank() -> tuple[Interactions, Interactions]:
-    return split(structured_ratings(factors=3, users=100, items=60, per_user=30, noise=0.2)[0])
+    return low_rank_split()
 
 
 @pytest.mark.parametrize("block_cells", [1 << 24, 30])  # one block, and a few rows per block
@@ -74,15 +148,13 @@ def test_a_training_users_fold_in_fits_their_ratings_better_than_unseen_ones(cls
     model = quick(cls).fit(train)
     # Then their training ratings are reproduced closely (the same vector training would give them),
     # clearly better than the held-out ones and than the biases alone
-    fitted = held_out_rmse(model, train, train)
-    assert fitted < held_out_rmse(model, train, test)
-    assert fitted < 0.6 * held_out_rmse(Baseline().fit(train), train, train)
+    assert held_out_rmse(model, train, train) < held_out_rmse(model, train, test)
+    CHECKS["fitted", cls].assert_at()
 
 
 @pytest.mark.parametrize("cls", EXPLICIT)
 def test_low_rank_tastes_are_predicted_far_better_than_by_biases(cls, low_rank):
-    train, test = low_rank
-    assert held_out_rmse(quick(cls).fit(train), train, test) < 0.8 * held_out_rmse(Baseline().fit(train), train, test)
+    CHECKS["held out", cls].assert_at()
 
 
 @pytest.mark.parametrize("cls", EXPLICIT)
@@ -107,13 +179,7 @@ def test_a_never_rated_item_and_an_empty_history_get_finite_estimates(cls, low_r
 
 @pytest.mark.parametrize("cls", [ALS, BayesianMF, ImplicitALS])
 def test_similar_items_by_factors_come_from_the_same_taste_group(cls):
-    data, _, item_group = planted()
-    model = (quick(cls) if cls in QUICK else cls()).fit(data)
-    item = int(data.item_ids[0])
-    similar = model.similar_items(item, 5)
-    assert item not in [i for i, _ in similar]
-    groups = dict(zip(data.item_ids.tolist(), item_group.tolist(), strict=True))
-    assert np.mean([groups[i] == groups[item] for i, _ in similar]) >= 0.8
+    CHECKS["similar", cls].assert_at()
 
 
 def test_bayesian_mf_keeps_the_asked_number_of_samples(low_rank):
@@ -123,20 +189,8 @@ def test_bayesian_mf_keeps_the_asked_number_of_samples(low_rank):
 
 
 def test_implicit_als_ranks_held_out_likes_above_other_items():
-    # Given who-rated-what with planted taste groups, one in five interactions held out
-    data, _, _ = planted()
-    train, test = split(data)
-    model = ImplicitALS().fit(train)
-    # When each person's unseen items are scored, then held-out likes beat the never-touched items (AUC)
-    histories, touched = train.histories(), data.matrix.toarray() > 0
-    liked = test.ratings >= model.config.like_threshold
-    wins = []
-    for u in np.unique(test.users[liked]):
-        scores = model.score(histories[u])
-        positives = scores[test.items[(test.users == u) & liked]]
-        negatives = scores[~touched[u] & model.rated]
-        wins.append((positives[:, None] > negatives[None, :]).mean())
-    assert np.mean(wins) > 0.75
+    # Given who-rated-what with planted taste groups, then held-out likes beat the never-touched items (AUC)
+    CHECKS["auc"].assert_at()
 
 
 def test_implicit_als_conjugate_gradient_reaches_the_exact_solution():

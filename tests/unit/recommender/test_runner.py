@@ -100,9 +100,24 @@ def test_fold_protocols_count_only_high_ratings_as_relevant(two_users):
     assert result["rmse"] == pytest.approx(math.sqrt((1 + 4) / 2))  # every held-out rating is still predicted
 
 
-def test_ranking_leaves_out_unscorable_items_and_breaks_ties_by_id():
-    items = np.array([30, 10, 20, 40])
-    assert ranking(items, np.array([1.0, np.nan, 1.0, 2.0])).tolist() == [40, 20, 30]
+def test_ranking_puts_unscorable_items_last_and_keeps_every_candidate():
+    items = np.array([30, 10, 20, 40, 50])
+    ranked = ranking(items, np.array([1.0, np.nan, 1.0, 2.0, -5.0]))
+    assert ranked[0] == 40 and set(ranked[1:3]) == {20, 30} and ranked[3:].tolist() == [50, 10]
+
+
+def test_ties_go_by_a_fixed_hash_not_by_the_id():
+    # Given 1,000 movies that all score alike
+    items = np.arange(1, 1001)
+    ranked = ranking(items, np.zeros(1000))
+    # Then the order is the same every time, and the smaller id of a pair comes first about half the time
+    assert np.array_equal(ranked, ranking(items[::-1], np.zeros(1000)))
+    assert 0.45 < np.mean(ranked[:-1] < ranked[1:]) < 0.55
+
+
+def test_a_model_that_skips_candidates_is_refused():
+    with pytest.raises(ValueError, match="scored 2 of 3"):
+        ranking(np.array([1, 2, 3]), np.array([0.5, 0.2]))
 
 
 def test_evaluate_averages_the_splits_and_logs_one_line_per_algorithm():

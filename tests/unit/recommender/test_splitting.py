@@ -58,12 +58,35 @@ def test_predefined_folds_reject_pairs_that_are_not_ratings():
         predefined_folds(data, [((np.array([1]), np.array([10])), (np.array([2]), np.array([10])))])
 
 
-def test_temporal_split_holds_out_each_users_latest_rating_ties_to_the_largest_item():
-    # User 1's latest is item 30 (time 9); user 2 rated 10 and 20 at the same last moment: 20 wins.
-    data = Interactions.from_ids([1, 1, 1, 2, 2, 2], [10, 30, 20, 5, 10, 20], [4, 3, 5, 1, 2, 3], [1, 9, 5, 1, 7, 7])
+def test_temporal_split_holds_out_each_users_latest_rating():
+    # User 1's latest is item 30 (time 9); user 2's is item 20 (time 8)
+    data = Interactions.from_ids([1, 1, 1, 2, 2, 2], [10, 30, 20, 5, 10, 20], [4, 3, 5, 1, 2, 3], [1, 9, 5, 1, 7, 8])
     split = temporal_leave_last_out(data)
     assert _keys(split.test) == {(1, 30), (2, 20)}
     assert _keys(split.train) == _keys(data) - _keys(split.test)
+
+
+def test_ties_in_time_are_broken_by_a_seeded_random_choice_not_by_id():
+    # Given 400 people who each rated movies 10 and 20 in the same last second
+    people = np.repeat(np.arange(400), 3)
+    data = Interactions.from_ids(people, np.tile([5, 10, 20], 400), np.full(1200, 4.0), np.tile([1.0, 7.0, 7.0], 400))
+    # When splitting, then either tied movie is held out, about as often, and the same seed picks the same ones
+    held_out = [_keys(temporal_leave_last_out(data, seed=seed).test) for seed in (1, 1, 2)]
+    larger = sum(item == 20 for _, item in held_out[0]) / 400
+    assert 0.4 < larger < 0.6
+    assert held_out[0] == held_out[1] != held_out[2]
+
+
+def test_training_ratings_made_in_the_same_second_are_in_no_id_order():
+    # Given 400 people who rated movies 10, 20 and 30 in one second, listed by id as the data files list them
+    people = np.repeat(np.arange(400), 4)
+    stamps = np.tile([1.0, 7.0, 7.0, 7.0], 400)
+    data = Interactions.from_ids(people, np.tile([5, 10, 20, 30], 400), np.full(1600, 4.0), stamps)
+    # When a model reads each person's training history in time order
+    histories = temporal_leave_last_out(data, seed=3).train.histories()
+    # Then the two tied training movies come in a random order: "the next id is larger" is no lesson to learn
+    ascending = np.mean([history.item_ids[1] < history.item_ids[2] for history in histories.values()])
+    assert 0.4 < ascending < 0.6
 
 
 def test_temporal_split_on_a_larger_set_gives_one_latest_rating_per_user(data):
