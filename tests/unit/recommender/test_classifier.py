@@ -17,7 +17,8 @@ def low_rank(seed: int = 0) -> tuple[Interactions, Interactions]:
 
 
 def quick(seed: int = 0) -> RatingClassifier:
-    return RatingClassifier(RatingClassifierConfig(epochs=15, batch_size=64, seed=seed))
+    # Weight decay for a set this small: the tuned 1.0 collapses the dense layers on some seeds (see margins.FAST).
+    return RatingClassifier(RatingClassifierConfig(epochs=15, batch_size=64, weight_decay=0.01, seed=seed))
 
 
 def held_out_ratio(seed: int) -> float:
@@ -25,7 +26,26 @@ def held_out_ratio(seed: int) -> float:
     return rmse_ratio(quick(seed).fit(train), train, test)
 
 
-CHECKS = {"rmse": Check("classifier held-out RMSE / mean-only", held_out_ratio, 0.8, above=False)}
+def fresh_rating_effect(model: RatingClassifier, train: Interactions) -> float:
+    """How much higher a movie is estimated just after rating it 5 stars than just after rating it half a star."""
+    history = train.history(8)
+    movie = np.setdiff1d(train.item_ids, history.item_ids)[:1]
+
+    def rated(score: float) -> History:
+        return History.from_arrays(np.append(history.item_ids, movie), np.append(history.ratings, score))
+
+    return float(model.predict(rated(5.0), movie)[0] - model.predict(rated(0.5), movie)[0])
+
+
+def fresh_effect_at(seed: int) -> float:
+    train, _ = low_rank(seed)
+    return fresh_rating_effect(quick(seed).fit(train), train)
+
+
+CHECKS = {
+    "rmse": Check("classifier held-out RMSE / mean-only", held_out_ratio, 0.8, above=False),
+    "fresh": Check("classifier 5 stars minus half a star, fresh", fresh_effect_at, 0.2, above=True),
+}
 
 
 @pytest.fixture(scope="module")
@@ -66,13 +86,7 @@ def test_ranking_follows_the_predicted_ratings(model, ratings):
 
 def test_a_fresh_rating_counts_at_once(model, ratings):
     train, _ = ratings
-    history = train.history(8)
-    movie = np.setdiff1d(train.item_ids, history.item_ids)[:1]
-
-    def rated(score: float) -> History:
-        return History.from_arrays(np.append(history.item_ids, movie), np.append(history.ratings, score))
-
-    assert model.predict(rated(5.0), movie)[0] > model.predict(rated(0.5), movie)[0] + 0.2
+    CHECKS["fresh"].assert_passes(fresh_rating_effect(model, train))
 
 
 def test_an_unknown_id_gets_the_average_movie_on_the_rating_scale(model, ratings):
