@@ -17,8 +17,10 @@ def low_rank(seed: int = 0) -> tuple[Interactions, Interactions]:
 
 
 def quick(seed: int = 0) -> RatingClassifier:
-    # Weight decay for a set this small: the tuned 1.0 collapses the dense layers on some seeds (see margins.FAST).
-    return RatingClassifier(RatingClassifierConfig(epochs=15, batch_size=64, weight_decay=0.01, seed=seed))
+    # No L2 on a set this small: the tuned weight decay (1.0) collapses the dense layers on some seeds (see
+    # margins.FAST), and at 15 epochs the held-out RMSE / mean-only was 0.59 +- 0.10 against the 0.8 bar.
+    config = RatingClassifierConfig(epochs=30, batch_size=64, weight_decay=0.0, reg=0.0, seed=seed)
+    return RatingClassifier(config)
 
 
 def held_out_ratio(seed: int) -> float:
@@ -26,15 +28,18 @@ def held_out_ratio(seed: int) -> float:
     return rmse_ratio(quick(seed).fit(train), train, test)
 
 
-def fresh_rating_effect(model: RatingClassifier, train: Interactions) -> float:
-    """How much higher a movie is estimated just after rating it 5 stars than just after rating it half a star."""
-    history = train.history(8)
-    movie = np.setdiff1d(train.item_ids, history.item_ids)[:1]
+def fresh_rating_effect(model: RatingClassifier, train: Interactions, people: int = 10) -> float:
+    """How much higher a movie is estimated just after rating it 5 stars than after half a star (mean of people)."""
+    effects = []
+    for person in range(people):
+        history = train.history(person)
+        movie = np.setdiff1d(train.item_ids, history.item_ids)[:1]
 
-    def rated(score: float) -> History:
-        return History.from_arrays(np.append(history.item_ids, movie), np.append(history.ratings, score))
+        def rated(score: float, history: History = history, movie: np.ndarray = movie) -> History:
+            return History.from_arrays(np.append(history.item_ids, movie), np.append(history.ratings, score))
 
-    return float(model.predict(rated(5.0), movie)[0] - model.predict(rated(0.5), movie)[0])
+        effects.append(model.predict(rated(5.0), movie)[0] - model.predict(rated(0.5), movie)[0])
+    return float(np.mean(effects))
 
 
 def fresh_effect_at(seed: int) -> float:

@@ -28,7 +28,9 @@ from tests.unit.recommender.synthetic import held_out_rmse, split, structured_ra
 
 EXPLICIT = [ALS, BiasedMF, BayesianMF]
 #: Enough sweeps for the small generated data, few enough to keep the file fast.
-QUICK = {ALS: {}, BiasedMF: {}, BayesianMF: {"epochs": 25, "burn_in": 10, "samples": 8}}
+#: ALS's tuned reg (1.2) is for ml-100k: here a training user's own ratings came back at 0.54 +- 0.03 of the
+#: biases' RMSE, against the 0.6 bar (20 seeds); at 0.6, 0.37 +- 0.015.
+QUICK = {ALS: {"reg": 0.6}, BiasedMF: {}, BayesianMF: {"epochs": 25, "burn_in": 10, "samples": 8}}
 
 
 def quick(cls, **overrides):

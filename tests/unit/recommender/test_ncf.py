@@ -38,7 +38,9 @@ def held_out_likes_auc(seed: int) -> float:
         held_out[mine[np.argsort(data.timestamps[mine])[-2:]]] = True
     train = data.select(~held_out)
     # Few factors: with 16 the tiny planted set is simply memorized, which leaves nothing to generalize from.
-    model = NCF(NCFConfig(objective="implicit", factors=4, layers=(8, 4), seed=seed, **FAST)).fit(train)
+    # 20 epochs: at 10 the AUC was 0.645 +- 0.074 over 20 seeds, against the 0.6 bar.
+    config = NCFConfig(objective="implicit", factors=4, layers=(8, 4), seed=seed, **{**FAST, "epochs": 20})
+    model = NCF(config).fit(train)
     histories = train.histories()
     wins = []
     for user in range(data.n_users):
