@@ -98,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     if "temporal" in args.protocols:
         splits = make_splits("temporal", data)
         _report("temporal", _run("temporal", names, splits, failed), args.output_dir, note="every algorithm")
+        if args.new_people:
+            results = _run("temporal", names, splits, failed, new_people=True)
+            note = "every algorithm, each person folded in from their ratings with the user id withheld"
+            _report("temporal", results, args.output_dir, note=note, name="temporal-new-people")
 
     print(f"Benchmark done in {time.perf_counter() - started:.0f} s; results in {args.output_dir}/")
     if failed:
@@ -105,18 +109,26 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def _run(protocol: str, names: list[str], splits: list[Split], failed: list[str]) -> dict[str, dict[str, Any]]:
-    results = evaluate(names, splits, PROTOCOLS[protocol], log=lambda line: print(line, flush=True), keep_going=True)
+def _run(
+    protocol: str, names: list[str], splits: list[Split], failed: list[str], *, new_people: bool = False
+) -> dict[str, dict[str, Any]]:
+    results = evaluate(names, splits, PROTOCOLS[protocol], log=_print, keep_going=True, new_people=new_people)
     failed += [f"{name} ({protocol})" for name, result in results.items() if "error" in result]
     return results
 
 
-def _report(protocol: str, results: dict[str, dict[str, Any]], output_dir: Path, *, note: str) -> None:
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def _report(
+    protocol: str, results: dict[str, dict[str, Any]], output_dir: Path, *, note: str, name: str | None = None
+) -> None:
     description = PROTOCOLS[protocol].description
     print(f"\nml-100k, protocol {protocol} ({description}); {note}\n{machine_description()}")
     print(format_table(results) + "\n", flush=True)
     document = results_document(results, dataset="ml-100k", protocol=protocol, description=description)
-    (output_dir / f"{protocol}.json").write_text(json.dumps(document, indent=2))
+    (output_dir / f"{name or protocol}.json").write_text(json.dumps(document, indent=2))
 
 
 def _surprise(python: str, path: Path) -> dict[str, dict[str, Any]]:
@@ -153,6 +165,11 @@ def _parser() -> argparse.ArgumentParser:
         default="folds,temporal",
         type=lambda text: set(text.split(",")),
         help="folds, temporal or both (default).",
+    )
+    parser.add_argument(
+        "--new-people",
+        action="store_true",
+        help="Also run the temporal protocol with every user id withheld (fold-in, as for people who sign up).",
     )
     parser.add_argument(
         "--surprise-python",

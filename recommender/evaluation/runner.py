@@ -6,6 +6,7 @@ per-split figures. A metric that does not apply (RMSE of a model that only ranks
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -108,6 +109,7 @@ def evaluate(
     *,
     log: Callable[[str], None] | None = None,
     keep_going: bool = False,
+    new_people: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Every algorithm on every split: {name: mean metrics over the splits, with "splits" holding each one}.
 
@@ -117,7 +119,7 @@ def evaluate(
     results: dict[str, dict[str, Any]] = {}
     for name in algorithms:
         try:
-            results[name] = evaluate_algorithm(name, splits, protocol)
+            results[name] = evaluate_algorithm(name, splits, protocol, new_people=new_people)
         except Exception as error:
             if not keep_going:
                 raise
@@ -129,23 +131,31 @@ def evaluate(
 
 
 def evaluate_algorithm(
-    name: str, splits: Sequence[Split], protocol: Protocol, *, overrides: Mapping[str, Any] | None = None
+    name: str,
+    splits: Sequence[Split],
+    protocol: Protocol,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    new_people: bool = False,
 ) -> dict[str, Any]:
-    """Fit a fresh ``name`` on each split's training part and measure it on the test part."""
+    """Fit a fresh ``name`` on each split's training part and measure it on the test part (see evaluate_split)."""
     per_split = []
     for split in splits:
         model = build(name, **(overrides or {}))
         started = time.perf_counter()
         model.fit(split.train)
         fit_seconds = time.perf_counter() - started
-        per_split.append({"split": split.name, "fit_seconds": fit_seconds, **evaluate_split(model, split, protocol)})
+        figures = evaluate_split(model, split, protocol, new_people=new_people)
+        per_split.append({"split": split.name, "fit_seconds": fit_seconds, **figures})
     return {**_mean_over_splits(per_split), "splits": per_split}
 
 
-def evaluate_split(model: Recommender, split: Split, protocol: Protocol) -> dict[str, Any]:
+def evaluate_split(model: Recommender, split: Split, protocol: Protocol, *, new_people: bool = False) -> dict[str, Any]:
     """Metrics of a fitted ``model`` on ``split``.
 
-    1. For each user with held-out ratings, the History is their training ratings (with their user id).
+    1. For each user with held-out ratings, the History is their training ratings, with their user id; with
+       ``new_people`` without it, so each person is folded in from their ratings alone, as the site does for
+       everyone who signed up after the last training.
     2. Explicit models predict the held-out ratings: RMSE and MAE over all of them.
     3. The candidates are every movie the user did not rate in training (or the sampled ones); they are
        all ranked by score, NaN (cannot score) last, ties by a fixed hash of the id (:func:`ranking`).
@@ -155,6 +165,8 @@ def evaluate_split(model: Recommender, split: Split, protocol: Protocol) -> dict
     """
     train, test = split.train, split.test
     histories = train.histories()
+    if new_people:
+        histories = {user: dataclasses.replace(history, user_id=None) for user, history in histories.items()}
     rated_in_training = train.matrix.tolil().rows
     same_items = np.array_equal(model.item_ids, train.item_ids)
     shares = popularity_shares(train)

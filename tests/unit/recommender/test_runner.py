@@ -158,3 +158,35 @@ def test_available_algorithms_lists_what_imports():
     available, missing = available_algorithms()
     assert {"popularity", "baseline", "content", "hybrid"} <= set(available)
     assert not set(available) & set(missing)
+
+
+class KnowsTrainedPeople(Recommender):
+    """Finds the held-out movie only for people it was trained on (by user id), as learned user rows do."""
+
+    name = "knows_trained_people"
+
+    def fit(self, data: Interactions) -> Self:
+        self._set_items(data.item_ids)
+        return self
+
+    def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
+        positions, known = self.positions(items)
+        scores = np.zeros(len(self.item_ids))
+        scores[self.item_ids == 30] = 1.0 if history.user_id is not None else -1.0
+        return np.where(known, scores[positions], np.nan)
+
+    def save_state(self, directory) -> None:
+        raise NotImplementedError
+
+    def load_state(self, directory) -> None:
+        raise NotImplementedError
+
+
+def test_new_people_are_scored_from_their_ratings_alone():
+    # Given two people whose latest movie is 30
+    data = Interactions.from_ids([1, 1, 2, 2], [10, 30, 20, 30], [4, 5, 3, 4], [1, 2, 1, 2], catalog=[10, 20, 30, 40])
+    split = temporal_leave_last_out(data)
+    model = KnowsTrainedPeople().fit(split.train)
+    # Then trained people find it, and the same people withheld their user id do not
+    assert evaluate_split(model, split, PROTOCOLS["temporal"])["mrr"] == pytest.approx(1.0)
+    assert evaluate_split(model, split, PROTOCOLS["temporal"], new_people=True)["mrr"] < 1.0
