@@ -46,7 +46,7 @@ from recommender.algorithms.base import Recommender, set_progress
 from recommender.algorithms.interactions import Interactions
 from recommender.data import snapshot_from_db
 from recommender.evaluation.runner import PROTOCOLS, evaluate_split
-from recommender.evaluation.splitting import Split, latest_per_user, shuffle_ties
+from recommender.evaluation.splitting import Split, shuffle_ties
 from recommender.models import ModelVersion, TrainingState
 
 logger = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def holdout_split(data: Interactions, *, min_history: int = HOLDOUT_MIN_HISTORY)
     # Ties in time are broken at random, as in the benchmark's temporal protocol (see shuffle_ties).
     shuffled = shuffle_ties(data)
     counts = np.bincount(shuffled.users, minlength=shuffled.n_users)
-    held_out = latest_per_user(shuffled) & (counts[shuffled.users] > min_history)
+    held_out = shuffled.latest() & (counts[shuffled.users] > min_history)
     name = f"temporal leave-last-out, people with more than {min_history} ratings"
     return Split(name, shuffled.select(~held_out), shuffled.select(held_out))
 

@@ -237,15 +237,9 @@ class Hybrid(Recommender):
         if self.explicit:
             rng = np.random.default_rng(self.config.seed)
             return rng.random(len(data)) < self.config.validation_share
-        # Each person's latest rating; ties in time keep the order of data, as Interactions.histories does.
-        order = np.lexsort((data.timestamps, data.users))
-        latest = np.ones(len(order), dtype=bool)
-        latest[:-1] = data.users[order][1:] != data.users[order][:-1]
         # Someone with a single rating keeps it for training: holding it out would leave them nothing.
         counts = np.bincount(data.users, minlength=data.n_users)
-        mask = np.zeros(len(data), dtype=bool)
-        mask[order[latest]] = counts[data.users[order[latest]]] > 1
-        return mask
+        return data.latest() & (counts[data.users] > 1)
 
     def _fit_components(self, data: Interactions, stage: str) -> list[Recommender]:
         return [

@@ -156,6 +156,20 @@ class Interactions:
             for u in range(self.n_users)
         }
 
+    def latest(self) -> np.ndarray:
+        """A mask of each user's latest rating: the largest timestamp, ties by their order here.
+
+        The order is the one :meth:`histories` keeps for ties, so the latest rating is also the last of the
+        person's history. Shuffle the ratings first (``evaluation.splitting.shuffle_ties``) to make it a
+        seeded random choice among a second's ties instead of the order the data was read in.
+        """
+        order = np.lexsort((self.timestamps, self.users))  # lexsort is stable: ties keep their order here
+        is_last = np.ones(len(order), dtype=bool)
+        is_last[:-1] = self.users[order][1:] != self.users[order][:-1]
+        latest = np.zeros(len(self), dtype=bool)
+        latest[order[is_last]] = True
+        return latest
+
     def select(self, mask: np.ndarray) -> Interactions:
         """The ratings where ``mask`` holds, keeping both vocabularies (so positions stay comparable)."""
         return Interactions(

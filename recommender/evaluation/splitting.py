@@ -61,19 +61,6 @@ def shuffle_ties(data: Interactions, *, seed: int = 42) -> Interactions:
     return data.select(np.random.default_rng(seed).permutation(len(data)))
 
 
-def latest_per_user(data: Interactions) -> np.ndarray:
-    """A mask of each user's latest rating: the largest timestamp, ties by the order of ``data``.
-
-    Pass data through :func:`shuffle_ties` first, and this is a seeded random choice among a second's ties.
-    """
-    order = np.lexsort((data.timestamps, data.users))  # lexsort is stable: ties keep their order in data
-    is_last = np.ones(len(order), dtype=bool)
-    is_last[:-1] = data.users[order][1:] != data.users[order][:-1]
-    latest = np.zeros(len(data), dtype=bool)
-    latest[order[is_last]] = True
-    return latest
-
-
 def temporal_leave_last_out(data: Interactions, *, seed: int = 42) -> Split:
     """Each user's latest rating is the test, everything else trains.
 
@@ -82,7 +69,7 @@ def temporal_leave_last_out(data: Interactions, *, seed: int = 42) -> Split:
     training ratings of its second wherever a model orders a history by time.
     """
     shuffled = shuffle_ties(data, seed=seed)
-    test = latest_per_user(shuffled)
+    test = shuffled.latest()
     return Split("temporal leave-last-out", shuffled.select(~test), shuffled.select(test))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 import numpy as np
 import pytest
 
@@ -127,7 +129,7 @@ class Untrained(Recommender):
     name = "untrained"
     estimates_ratings = True
 
-    def fit(self, data: Interactions) -> Untrained:
+    def fit(self, data: Interactions) -> Self:
         self.mean = data.global_mean
         self._set_items(data.item_ids)
         return self
