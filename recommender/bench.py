@@ -5,7 +5,12 @@
 2. Temporal leave-last-out for every algorithm: HR@10 and NDCG@10 of each user's latest movie, ranked among
    every movie they did not rate in training.
 3. When Surprise can run (importable here, or ``--surprise-python`` / ``SURPRISE_PYTHON`` names an
-   interpreter that has it), Surprise's SVD, KNNBaseline and BaselineOnly on the same five folds.
+   interpreter that has it), Surprise's SVD, KNNBaseline and BaselineOnly on the same five folds (one run
+   each, so without a spread).
+
+Each of our algorithms runs with ``--seeds`` seeds (3 by default): every figure is the mean ± sd over them,
+and for the temporal protocol each seed also breaks the ties in time its own way. Under each table, the
+best RMSE and NDCG@10, and which algorithms are a tie with it (a difference under 2 sd).
 
 Each table is printed with the data set, the protocol and the machine, and written to ``--output-dir``
 as JSON. An algorithm that fails is reported and the run goes on; the exit status is then 1.
@@ -25,8 +30,15 @@ from typing import Any
 
 from recommender.algorithms import ALGORITHMS, build
 from recommender.algorithms.base import set_progress
-from recommender.evaluation.report import format_table, machine_description, results_document
-from recommender.evaluation.runner import PROTOCOLS, available_algorithms, evaluate, make_splits, summary_line
+from recommender.evaluation.report import format_table, format_ties, machine_description, results_document
+from recommender.evaluation.runner import (
+    PROTOCOLS,
+    SplitsBySeed,
+    available_algorithms,
+    evaluate,
+    make_splits,
+    summary_line,
+)
 from recommender.evaluation.splitting import Split
 from recommender.movielens import read_ml100k_folds, read_movielens
 
@@ -69,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     if not (path / "u.data").is_file():
         print(f"MovieLens 100k not found at {path} (pass --path or set MOVIELENS_DIR)", file=sys.stderr)
         return 2
+    if args.seeds < 1:
+        print(f"--seeds must be at least 1, got {args.seeds}", file=sys.stderr)
+        return 2
     requested = args.algorithms.split(",") if args.algorithms else list(ALGORITHMS)
     unknown = [name for name in requested if name not in ALGORITHMS]
     if unknown:
@@ -83,11 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"MovieLens 100k at {path}: {data.n_users} users, {data.n_items} movies, {len(data)} ratings\n{machine}\n")
     args.output_dir.mkdir(parents=True, exist_ok=True)
     failed: list[str] = []
+    seeds = list(range(args.seeds))
 
     if "folds" in args.protocols:
         explicit = [name for name in names if build(name).explicit]
         splits = make_splits("folds", data, folds=read_ml100k_folds(path))
-        results = _run("folds", explicit, splits, failed)
+        results = _run("folds", explicit, splits, failed, seeds=seeds)
         extra = {}
         surprise_python = args.surprise_python or (sys.executable if importlib.util.find_spec("surprise") else None)
         if surprise_python:
@@ -96,10 +112,14 @@ def main(argv: list[str] | None = None) -> int:
         _report("folds", results, args.output_dir, note="mean over the five folds; explicit algorithms only")
 
     if "temporal" in args.protocols:
-        splits = make_splits("temporal", data)
-        _report("temporal", _run("temporal", names, splits, failed), args.output_dir, note="every algorithm")
+        # Each seed breaks the ties in time its own way, so the spread covers which movie is held out too.
+        def splits(seed: int) -> list[Split]:
+            return make_splits("temporal", data, seed=seed)
+
+        results = _run("temporal", names, splits, failed, seeds=seeds)
+        _report("temporal", results, args.output_dir, note="every algorithm")
         if args.new_people:
-            results = _run("temporal", names, splits, failed, new_people=True)
+            results = _run("temporal", names, splits, failed, seeds=seeds, new_people=True)
             note = "every algorithm, each person folded in from their ratings with the user id withheld"
             _report("temporal", results, args.output_dir, note=note, name="temporal-new-people")
 
@@ -110,9 +130,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(
-    protocol: str, names: list[str], splits: list[Split], failed: list[str], *, new_people: bool = False
+    protocol: str,
+    names: list[str],
+    splits: SplitsBySeed,
+    failed: list[str],
+    *,
+    seeds: list[int],
+    new_people: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    results = evaluate(names, splits, PROTOCOLS[protocol], log=_print, keep_going=True, new_people=new_people)
+    results = evaluate(
+        names, splits, PROTOCOLS[protocol], seeds=seeds, log=_print, keep_going=True, new_people=new_people
+    )
     failed += [f"{name} ({protocol})" for name, result in results.items() if "error" in result]
     return results
 
@@ -126,7 +154,8 @@ def _report(
 ) -> None:
     description = PROTOCOLS[protocol].description
     print(f"\nml-100k, protocol {protocol} ({description}); {note}\n{machine_description()}")
-    print(format_table(results) + "\n", flush=True)
+    print(format_table(results), flush=True)
+    print(format_ties(results) + "\n", flush=True)
     document = results_document(results, dataset="ml-100k", protocol=protocol, description=description)
     (output_dir / f"{name or protocol}.json").write_text(json.dumps(document, indent=2))
 
@@ -165,6 +194,12 @@ def _parser() -> argparse.ArgumentParser:
         default="folds,temporal",
         type=lambda text: set(text.split(",")),
         help="folds, temporal or both (default).",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=3,
+        help="Runs per algorithm, with seeds 0, 1, ...: every figure is their mean ± sd (default 3).",
     )
     parser.add_argument(
         "--new-people",

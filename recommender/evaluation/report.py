@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from recommender.evaluation.runner import K
+from recommender.evaluation.runner import K, format_figure
 
 #: (result key, column heading, digits): the columns of the printed table.
 TABLE_COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -48,11 +48,20 @@ def results_document(
     }
 
 
+#: The accuracy figures a benchmark ranks algorithms by, and whether lower is better.
+COMPARED: tuple[tuple[str, str, bool], ...] = (("rmse", "RMSE", True), (f"ndcg@{K}", f"NDCG@{K}", False))
+#: A difference smaller than this many standard deviations (of the difference) is a tie.
+TIE_SDS = 2.0
+
+
 def format_table(results: Mapping[str, Mapping[str, Any]]) -> str:
-    """A fixed-width table, one row per algorithm; a figure that does not apply shows as "-"."""
+    """A fixed-width table, one row per algorithm; a figure that does not apply shows as "-".
+
+    A figure measured over several seeds shows as mean ± standard deviation.
+    """
     headings = ["algorithm", *(heading for _, heading, _ in TABLE_COLUMNS)]
     rows = [
-        [name, *(_cell(result.get(key), digits) for key, _, digits in TABLE_COLUMNS)]
+        [name, *(_cell(result.get(key), digits, result.get(f"{key}_sd")) for key, _, digits in TABLE_COLUMNS)]
         for name, result in results.items()
     ]
     widths = [max(len(row[i]) for row in [headings, *rows]) for i in range(len(headings))]
@@ -61,8 +70,46 @@ def format_table(results: Mapping[str, Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _cell(value: Any, digits: int) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+def ties_with_best(
+    results: Mapping[str, Mapping[str, Any]], key: str, *, lower_is_better: bool
+) -> tuple[str, list[str]] | None:
+    """(the best algorithm by ``key``, those within TIE_SDS standard deviations of it), or None.
+
+    The standard deviation of a difference is sqrt(sd_a² + sd_b²), each over seeds. A figure measured once
+    has no spread, so nothing ties with it unless it is equal.
+    """
+    scored = {name: result for name, result in results.items() if result.get(key) is not None}
+    if not scored:
+        return None
+    best = (min if lower_is_better else max)(scored, key=lambda name: scored[name][key])
+    best_sd = scored[best].get(f"{key}_sd") or 0.0
+    tied = [
+        name
+        for name, result in scored.items()
+        if name != best
+        and abs(result[key] - scored[best][key])
+        <= TIE_SDS * (best_sd**2 + (result.get(f"{key}_sd") or 0.0) ** 2) ** 0.5
+    ]
+    return best, tied
+
+
+def format_ties(results: Mapping[str, Mapping[str, Any]]) -> str:
+    """One line per compared figure: the best algorithm, and which ones are a tie with it."""
+    lines = []
+    for key, label, lower_is_better in COMPARED:
+        found = ties_with_best(results, key, lower_is_better=lower_is_better)
+        if found is None:
+            continue
+        best, tied = found
+        also = (
+            f"; a tie with it (under {TIE_SDS:g} sd): {', '.join(tied)}" if tied else f"; no tie within {TIE_SDS:g} sd"
+        )
+        lines.append(f"best {label}: {best}{also}")
+    return "\n".join(lines)
+
+
+def _cell(value: Any, digits: int, spread: float | None = None) -> str:
+    return "-" if value is None else format_figure(value, digits, spread)
 
 
 def _line(cells: list[str], widths: list[int]) -> str:

@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 #: Length of the recommendation lists the ranking metrics look at.
 K = 10
 
+#: The splits every seed uses, or the splits of each seed (a protocol whose split is seeded, such as temporal ties).
+SplitsBySeed = Sequence[Split] | Callable[[int], Sequence[Split]]
+
 
 @dataclass(frozen=True)
 class Protocol:
@@ -104,22 +107,23 @@ def available_algorithms(names: Iterable[str] = ALGORITHMS) -> tuple[list[str], 
 
 def evaluate(
     algorithms: Sequence[str],
-    splits: Sequence[Split],
+    splits: SplitsBySeed,
     protocol: Protocol,
     *,
+    seeds: Sequence[int] | None = None,
     log: Callable[[str], None] | None = None,
     keep_going: bool = False,
     new_people: bool = False,
 ) -> dict[str, dict[str, Any]]:
-    """Every algorithm on every split: {name: mean metrics over the splits, with "splits" holding each one}.
+    """Every algorithm on every split: {name: mean metrics, with "splits" or "seeds" holding the parts}.
 
-    With ``keep_going`` an algorithm that raises gets {"error": "..."} and the others still run: one broken
-    model must not cost the rest of a long benchmark.
+    See :func:`evaluate_algorithm` for ``seeds``. With ``keep_going`` an algorithm that raises gets
+    {"error": "..."} and the others still run: one broken model must not cost the rest of a long benchmark.
     """
     results: dict[str, dict[str, Any]] = {}
     for name in algorithms:
         try:
-            results[name] = evaluate_algorithm(name, splits, protocol, new_people=new_people)
+            results[name] = evaluate_algorithm(name, splits, protocol, seeds=seeds, new_people=new_people)
         except Exception as error:
             if not keep_going:
                 raise
@@ -132,13 +136,40 @@ def evaluate(
 
 def evaluate_algorithm(
     name: str,
-    splits: Sequence[Split],
+    splits: SplitsBySeed,
     protocol: Protocol,
     *,
     overrides: Mapping[str, Any] | None = None,
+    seeds: Sequence[int] | None = None,
     new_people: bool = False,
 ) -> dict[str, Any]:
-    """Fit a fresh ``name`` on each split's training part and measure it on the test part (see evaluate_split)."""
+    """Fit a fresh ``name`` on each split's training part and measure it on the test part (see evaluate_split).
+
+    Without ``seeds``: one run with the model's own seed, the mean over the splits. With them: one run per
+    seed (the model's seed, and the splits of that seed when ``splits`` is a function of it), each figure
+    the mean over the seeds with its standard deviation beside it as ``<figure>_sd``, and "seeds" holding
+    each run.
+    """
+    if seeds is None:
+        return _one_run(name, _splits_for(splits, None), protocol, overrides, new_people)
+    runs = []
+    for seed in seeds:
+        seeded = {**(overrides or {}), "seed": seed}
+        runs.append({"seed": seed, **_one_run(name, _splits_for(splits, seed), protocol, seeded, new_people)})
+    return {**_spread_over_seeds(runs), "seeds": runs}
+
+
+def _splits_for(splits: SplitsBySeed, seed: int | None) -> Sequence[Split]:
+    if not callable(splits):
+        return splits
+    if seed is None:
+        raise ValueError("splits made per seed need the seeds to make them with")
+    return splits(seed)
+
+
+def _one_run(
+    name: str, splits: Sequence[Split], protocol: Protocol, overrides: Mapping[str, Any] | None, new_people: bool
+) -> dict[str, Any]:
     per_split = []
     for split in splits:
         model = build(name, **(overrides or {}))
@@ -273,6 +304,20 @@ def _genres_by_item(data: Interactions) -> dict[int, list[str]] | None:
     return dict(zip(data.item_ids.tolist(), data.item_features.genres, strict=True))
 
 
+def _spread_over_seeds(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The mean of every numeric figure over the runs, and its sample standard deviation as ``<figure>_sd``."""
+    keys = [key for key, value in runs[0].items() if key != "seed" and (value is None or isinstance(value, float))]
+    spread: dict[str, Any] = {}
+    for key in keys:
+        values = [run[key] for run in runs]
+        if any(value is None for value in values):
+            spread[key] = spread[f"{key}_sd"] = None
+            continue
+        spread[key] = float(np.mean(values))
+        spread[f"{key}_sd"] = float(np.std(values, ddof=1)) if len(values) > 1 else None
+    return spread
+
+
 def _mean_over_splits(per_split: list[dict[str, Any]]) -> dict[str, Any]:
     """The mean of every numeric figure; a figure that is None in any split is None."""
     keys = [key for key in per_split[0] if key != "split"]
@@ -281,6 +326,11 @@ def _mean_over_splits(per_split: list[dict[str, Any]]) -> dict[str, Any]:
         values = [result[key] for result in per_split]
         mean[key] = None if any(value is None for value in values) else float(np.mean(values))
     return mean
+
+
+def format_figure(value: float, digits: int, spread: float | None = None) -> str:
+    """``value`` to ``digits`` places, with ``± spread`` when it was measured over several seeds."""
+    return f"{value:.{digits}f}" + (f" ± {spread:.{digits}f}" if spread is not None else "")
 
 
 def summary_line(name: str, result: Mapping[str, Any]) -> str:
@@ -295,9 +345,10 @@ def summary_line(name: str, result: Mapping[str, Any]) -> str:
         (f"ndcg@{K}", f"NDCG@{K}", 4),
     ):
         if result.get(key) is not None:
-            parts.append(f"{label} {result[key]:.{digits}f}")
-    splits = len(result.get("splits", ())) or 1
-    parts.append(
-        f"fit {result['fit_seconds']:.1f} s, predict {result['predict_seconds']:.1f} s (mean of {splits} split(s))"
-    )
+            parts.append(f"{label} {format_figure(result[key], digits, result.get(f'{key}_sd'))}")
+    if "seeds" in result:
+        over = f"mean of {len(result['seeds'])} seed(s)"
+    else:
+        over = f"mean of {len(result.get('splits', ())) or 1} split(s)"
+    parts.append(f"fit {result['fit_seconds']:.1f} s, predict {result['predict_seconds']:.1f} s ({over})")
     return ": ".join([parts[0], ", ".join(parts[1:])])

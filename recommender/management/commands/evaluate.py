@@ -14,7 +14,7 @@ from catalog.importers import VARIANTS, ImportFailed, sources
 from recommender.algorithms import ALGORITHMS
 from recommender.algorithms.base import set_progress
 from recommender.algorithms.interactions import Interactions
-from recommender.evaluation.report import format_table, results_document
+from recommender.evaluation.report import format_table, format_ties, results_document
 from recommender.evaluation.runner import PROTOCOLS, available_algorithms, evaluate, make_splits
 from recommender.evaluation.splitting import Pairs
 from recommender.movielens import read_ml100k_folds, read_movielens
@@ -57,6 +57,7 @@ class Command(BaseCommand):
         document = results_document(results, dataset=dataset, protocol=protocol.name, description=protocol.description)
         self.stdout.write(f"\n{dataset}, protocol {protocol.name} ({protocol.description})\n{document['machine']}")
         self.stdout.write(format_table(results))
+        self.stdout.write(format_ties(results))
         if options["output"]:
             options["output"].parent.mkdir(parents=True, exist_ok=True)
             options["output"].write_text(json.dumps(document, indent=2))

@@ -190,3 +190,29 @@ def test_new_people_are_scored_from_their_ratings_alone():
     # Then trained people find it, and the same people withheld their user id do not
     assert evaluate_split(model, split, PROTOCOLS["temporal"])["mrr"] == pytest.approx(1.0)
     assert evaluate_split(model, split, PROTOCOLS["temporal"], new_people=True)["mrr"] < 1.0
+
+
+def test_seeds_give_each_figure_its_mean_and_spread():
+    # Given a temporal split made per seed (each seed breaks the ties in time its own way)
+    data = planted()[0]
+    asked: list[int] = []
+
+    def splits(seed: int) -> list:
+        asked.append(seed)
+        return make_splits("temporal", data, seed=seed)
+
+    # When an algorithm is evaluated with three seeds
+    result = evaluate(["svd"], splits, PROTOCOLS["temporal"], seeds=[3, 4, 5])["svd"]
+    # Then each seed made its own splits and its own model, and each figure is their mean with its sd beside it
+    assert asked == [3, 4, 5]
+    runs = [run["ndcg@10"] for run in result["seeds"]]
+    assert [run["seed"] for run in result["seeds"]] == [3, 4, 5]
+    assert result["ndcg@10"] == pytest.approx(np.mean(runs))
+    assert result["ndcg@10_sd"] == pytest.approx(np.std(runs, ddof=1))
+    assert result["rmse_sd"] > 0
+    assert "±" in summary_line("svd", result) and "mean of 3 seed(s)" in summary_line("svd", result)
+
+
+def test_splits_made_per_seed_need_the_seeds():
+    with pytest.raises(ValueError, match="need the seeds"):
+        evaluate(["popularity"], lambda seed: [], PROTOCOLS["temporal"])
