@@ -19,8 +19,8 @@ from rest_framework.views import APIView
 from catalog.models import Movie
 from movierec.api_pagination import LimitQuerySerializer
 from recommender import selectors, services, training
+from recommender.families import FAMILIES
 from recommender.models import ModelVersion
-from recommender.registry import FAMILIES
 from recommender.serializers import (
     CardSerializer,
     ModelVersionQuerySerializer,

@@ -34,10 +34,9 @@ def catalog_changed(sender: type, **kwargs: object) -> None:
 
 def movielens_imported(sender: object, **kwargs: object) -> None:
     """A bulk import committed ratings and movies without per-row signals: every family must relearn."""
-    from recommender.registry import FAMILIES
-    from recommender.training import training_mark_dirty
+    from recommender.training import IMPORT_FAMILIES, training_mark_dirty
 
-    training_mark_dirty(families=FAMILIES)
+    training_mark_dirty(families=IMPORT_FAMILIES)
 
 
 class RecommenderConfig(AppConfig):

@@ -34,8 +34,8 @@ def run(*, ratings: int, people: int, timeout: float, seed: int) -> list[str]:
 
     from catalog.models import Movie
     from ratings.services import rating_upsert
+    from recommender.families import FAMILIES
     from recommender.models import ModelVersion
-    from recommender.registry import FAMILIES
 
     rng = np.random.default_rng(seed)
     newest = dict(ModelVersion.objects.values_list("family").annotate(Max("pk")))

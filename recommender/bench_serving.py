@@ -85,7 +85,8 @@ def run(*, ratings: int, people: int, pages: int, limit: int, seed: int) -> list
     from ratings.models import Rating
     from ratings.services import rating_delete, rating_upsert
     from recommender import selectors, services
-    from recommender.registry import FAMILIES, active_version_id
+    from recommender.artifacts import active_version_id
+    from recommender.families import FAMILIES
 
     rng = np.random.default_rng(seed)
     lines = []

@@ -6,8 +6,8 @@ from rest_framework import serializers
 
 from catalog.serializers import MovieSummarySerializer
 from movierec.api_pagination import LimitQuerySerializer
+from recommender.families import FAMILIES
 from recommender.models import ModelVersion
-from recommender.registry import FAMILIES
 from recommender.rows import COLLABORATIVE, CONTENT
 
 

@@ -23,7 +23,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from catalog.models import Movie
 from recommender import selectors
-from recommender.registry import FAMILIES, active_models
+from recommender.artifacts import active_models
+from recommender.families import FAMILIES
 from recommender.rows import COLLABORATIVE, Card, Pick, Row, ServingModels, Taste, UnknownRowError, rank, similar_to
 
 __all__ = [

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 )
 def family_retrain_task(family: str, force: bool = False) -> int | None:
     """Retrain ``family`` (debounced unless ``force``); returns the new version's id, if one was trained."""
-    if family not in training.registry.FAMILIES:
+    if family not in training.FAMILIES:
         logger.warning("Ignoring a retrain of the unknown family %r", family)
         return None
     version = training.family_train(family=family, force=force)

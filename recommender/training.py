@@ -40,13 +40,14 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from ratings.models import Rating
-from recommender import registry
+from recommender import artifacts
 from recommender.algorithms import build
 from recommender.algorithms.base import Recommender, set_progress
 from recommender.algorithms.interactions import Interactions
 from recommender.data import snapshot_from_db
 from recommender.evaluation.runner import PROTOCOLS, evaluate_split
 from recommender.evaluation.splitting import Split, shuffle_ties
+from recommender.families import FAMILIES, Change, families_stale_after
 from recommender.models import ModelVersion, TrainingState
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,9 @@ logger = logging.getLogger(__name__)
 Log = Callable[[str], None]
 
 #: Families retrained when ratings or feedback change, and when the catalog changes.
-RATING_FAMILIES: tuple[str, ...] = tuple(registry.FAMILIES)
-CATALOG_FAMILIES: tuple[str, ...] = ("content",)
+RATING_FAMILIES: tuple[str, ...] = tuple(families_stale_after(Change.RATINGS))
+CATALOG_FAMILIES: tuple[str, ...] = tuple(families_stale_after(Change.CATALOG))
+IMPORT_FAMILIES: tuple[str, ...] = tuple(families_stale_after(Change.IMPORT))
 
 #: A queued run waits for RETRAIN_DEBOUNCE_SECONDS of quiet, but never longer than this many debounces,
 #: so a site where people rate all the time still retrains.
@@ -112,7 +114,7 @@ def family_debounce(family: str) -> float:
     """Seconds of quiet ``family`` waits for after the last change: the debounce plus its place in the order
     (no debounce configured means no waiting at all)."""
     debounce = settings.RETRAIN_DEBOUNCE_SECONDS
-    return debounce + list(registry.FAMILIES).index(family) * STAGGER_SECONDS if debounce > 0 else 0.0
+    return debounce + list(FAMILIES).index(family) * STAGGER_SECONDS if debounce > 0 else 0.0
 
 
 def guardrail_verdict(
@@ -175,17 +177,22 @@ def holdout_split(data: Interactions, *, min_history: int = HOLDOUT_MIN_HISTORY)
 
 
 def algorithm_params(name: str, *, fast: bool) -> dict[str, Any]:
-    """Config overrides for ``name``: none normally; the fast ones its config knows when ``fast``."""
+    """Config overrides for ``name``: none normally; the fast ones its config knows when ``fast``, and for a
+    blend or hybrid the fast ones of each of its components."""
     if not fast:
         return {}
-    fields = {field.name for field in dataclasses.fields(build(name).config)}
-    return {key: value for key, value in FAST_OVERRIDES.items() if key in fields}
+    config = build(name).config
+    fields = {field.name for field in dataclasses.fields(config)}
+    params = {key: value for key, value in FAST_OVERRIDES.items() if key in fields}
+    if "components" in fields and "overrides" in fields:
+        params["overrides"] = {component: algorithm_params(component, fast=True) for component in config.components}
+    return params
 
 
 # -- marking work and enqueueing -------------------------------------------------------------------------------------
 
 
-def states_ensure(*, families: Iterable[str] = registry.FAMILIES) -> None:
+def states_ensure(*, families: Iterable[str] = FAMILIES) -> None:
     """Create the missing TrainingState rows (idempotent, safe under concurrency)."""
     TrainingState.objects.bulk_create([TrainingState(family=family) for family in families], ignore_conflicts=True)
 
@@ -225,8 +232,8 @@ def training_enqueue(*, family: str, countdown: float = 0) -> bool:
 def training_request(*, family: str) -> bool:
     """Make sure ``family`` retrains soon even with nothing pending (admin, CLI, reclaim): enqueue a forced
     run that skips the debounce, unless a queued run will train pending changes anyway."""
-    if family not in registry.FAMILIES:
-        raise ValueError(f"unknown family {family!r}; known: {', '.join(registry.FAMILIES)}")
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; known: {', '.join(FAMILIES)}")
     states_ensure(families=[family])
     now = timezone.now()
     # A queued run with changes pending trains anyway; a forced one beside it would only repeat its work.
@@ -327,8 +334,8 @@ def family_train(*, family: str, force: bool = False, log: Log | None = None) ->
     Without ``force`` it honours the debounce, a failure back-off and an empty counter
     (a duplicate delivery is then a no-op); with it, it trains whenever the claim is free.
     """
-    if family not in registry.FAMILIES:
-        raise ValueError(f"unknown family {family!r}; known: {', '.join(registry.FAMILIES)}")
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; known: {', '.join(FAMILIES)}")
     say = log or (lambda message: logger.info("%s", message))
     states_ensure(families=[family])
     now = timezone.now()
@@ -382,7 +389,7 @@ def family_train(*, family: str, force: bool = False, log: Log | None = None) ->
 def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
     """Fit, evaluate, save and (guardrail permitting) activate one version under ``claim``."""
     family = claim.family
-    names = registry.FAMILIES[family]
+    names = FAMILIES[family].members
     fast = settings.RECOMMENDER_FAST
     version = ModelVersion.objects.create(
         family=family,
@@ -422,7 +429,7 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
             version.params = {name: models[name].config.to_dict() for name in names}
             version.metrics = metrics
             version.save()
-            registry.artifact_save(version=version, models=models)
+            artifacts.artifact_save(version=version, models=models)
     except Exception as error:
         version.status = ModelVersion.Status.FAILED
         version.error = "".join(traceback.format_exception(error))[-4000:]
@@ -504,7 +511,7 @@ def artifacts_prune(*, family: str, keep: int = KEEP_ARTIFACTS) -> int:
         .order_by("-created", "-id")[keep:]
     )
     for version in stale:
-        registry.artifact_delete(version)
+        artifacts.artifact_delete(version)
     ModelVersion.objects.filter(pk__in=[version.pk for version in stale]).update(artifact_path="")
     return len(stale)
 
@@ -565,7 +572,7 @@ def training_sweep() -> SweepReport:
         Q(backoff_until__isnull=True) | Q(backoff_until__lte=now)
     )
     for family in waiting.values_list("family", flat=True):
-        if family in registry.FAMILIES and training_enqueue(family=family, countdown=0):
+        if family in FAMILIES and training_enqueue(family=family, countdown=0):
             enqueued.append(family)
     if enqueued or reclaimed:
         logger.info("Training sweep: enqueued %s, reclaimed %s", enqueued or "-", reclaimed or "-")

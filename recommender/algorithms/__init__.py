@@ -26,6 +26,7 @@ ALGORITHMS: dict[str, tuple[str, dict[str, Any]]] = {
     "classifier": ("recommender.algorithms.classifier:RatingClassifier", {}),
     "hybrid": ("recommender.algorithms.hybrid:Hybrid", {}),
     "hybrid_ranking": ("recommender.algorithms.hybrid:Hybrid", {"objective": "ranking"}),
+    "blend": ("recommender.algorithms.blend:Blend", {}),
 }
 
 

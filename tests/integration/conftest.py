@@ -28,7 +28,7 @@ from kombu import pools
 
 from movierec.celery import app as celery_app
 from movierec.lib.net import tcp_reachable
-from recommender import registry
+from recommender import artifacts
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The Redis database the integration tests own (flushed before each test); the site uses 0.
@@ -65,9 +65,9 @@ def services() -> None:
 def model_dir(settings, tmp_path) -> Path:
     settings.MODEL_DIR = tmp_path / "models"
     settings.MODEL_DIR.mkdir()
-    registry.cache_clear()
+    artifacts.cache_clear()
     yield settings.MODEL_DIR
-    registry.cache_clear()
+    artifacts.cache_clear()
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from django.utils import timezone
 from catalog.models import Movie
 from ratings.models import Rating
 from ratings.services import rating_upsert
-from recommender import registry, services, training
+from recommender import artifacts, services, training
 from recommender.data import history_for_user
+from recommender.families import FAMILIES
 from recommender.models import ModelVersion, TrainingState
 
 from .conftest import broker_point, redis_url
@@ -51,7 +52,7 @@ def test_ratings_through_the_service_train_and_activate_a_version_that_changes_r
     first = training.family_train(family="collaborative", force=True)
     assert first.status == ModelVersion.Status.ACTIVE
     bystander = history_for_user(person("bystander"))
-    before = {name: top_ids(model, bystander) for name, model in registry.active_models("collaborative").items()}
+    before = {name: top_ids(model, bystander) for name, model in artifacts.active_models("collaborative").items()}
     worker = start_worker()
 
     # when more people than rated any other movie rate it, through the rating service
@@ -70,11 +71,11 @@ def test_ratings_through_the_service_train_and_activate_a_version_that_changes_r
     assert second.n_ratings == first.n_ratings + most_rated + 3
     # and this process notices within seconds, and the same person's recommendations change: the hit leads
     wait_for(
-        lambda: registry.active_models("collaborative") and registry.active_version_id("collaborative") == second.pk,
+        lambda: artifacts.active_models("collaborative") and artifacts.active_version_id("collaborative") == second.pk,
         timeout=5,
         what="this process to notice and load it",
     )
-    after = {name: top_ids(model, bystander) for name, model in registry.active_models("collaborative").items()}
+    after = {name: top_ids(model, bystander) for name, model in artifacts.active_models("collaborative").items()}
     assert fresh.pk not in before["popularity"]
     assert after["popularity"][0] == fresh.pk
 
@@ -106,7 +107,7 @@ def test_a_burst_of_500_ratings_trains_each_family_once_and_a_rating_during_trai
     wait_for(settled, timeout=4 * TRAIN_TIMEOUT, what="every family to finish", log=worker.output)
 
     # then each family's first run saw the whole burst (nobody trained on half of it) ...
-    for family in registry.FAMILIES:
+    for family in FAMILIES:
         versions = list(ModelVersion.objects.filter(family=family).order_by("created"))
         assert 1 <= len(versions) <= 2, f"{family}: {len(versions)} runs"
         assert versions[0].n_ratings >= burst_end, f"{family} trained on a partial burst"
@@ -143,7 +144,7 @@ def test_ratings_made_while_redis_is_down_are_kept_and_trained_once_it_is_back(s
 
     # then every family trains on those ratings
     wait_for(settled, timeout=4 * TRAIN_TIMEOUT, what="the sweep's runs to finish", log=worker.output)
-    for family in registry.FAMILIES:
+    for family in FAMILIES:
         version = ModelVersion.objects.filter(family=family).latest("created")
         assert version.status == ModelVersion.Status.ACTIVE, f"{family}: {version.status} {version.error}"
         assert version.n_ratings == Rating.objects.count()
@@ -156,7 +157,7 @@ def test_a_worker_killed_mid_training_leaves_the_old_version_serving_and_the_run
     seed()
     first = training.family_train(family="ncf", force=True)
     assert first.status == ModelVersion.Status.ACTIVE
-    assert registry.active_models("ncf")
+    assert artifacts.active_models("ncf")
     worker = start_worker(TRAINING_STALE_SECONDS=3)
 
     # when a retrain starts and its worker is SIGKILLed mid-fit
@@ -171,7 +172,7 @@ def test_a_worker_killed_mid_training_leaves_the_old_version_serving_and_the_run
 
     # then the old version is still the one serving
     assert active_version("ncf") == first
-    assert registry.active_version_id("ncf") == first.pk and registry.active_models("ncf")
+    assert artifacts.active_version_id("ncf") == first.pk and artifacts.active_models("ncf")
 
     # when a new worker (with beat) comes up, the sweep notices the silent heartbeat and retries the run
     replacement = start_worker(beat=True, RETRAIN_SWEEP_SECONDS=1, TRAINING_STALE_SECONDS=3)
@@ -202,7 +203,7 @@ def test_a_corrupted_artifact_is_refused_and_serving_falls_back_to_the_previous_
     # Through the ORM: a rating through the service would queue every family, and their models would join the blend.
     Rating.objects.create(user=viewer, movie=Movie.objects.first(), score=5.0, created=timezone.now())
     first = training.family_train(family="collaborative", force=True)
-    assert set(registry.active_models("collaborative")) == set(registry.FAMILIES["collaborative"])
+    assert set(artifacts.active_models("collaborative")) == set(FAMILIES["collaborative"].members)
     worker = start_worker()
     training.training_request(family="collaborative")
     second = wait_for(
@@ -213,20 +214,20 @@ def test_a_corrupted_artifact_is_refused_and_serving_falls_back_to_the_previous_
     )
 
     # when version 2's files are damaged on disk before this process loads them
-    victim = next((registry.model_dir() / second.artifact_path).rglob("*.npz"))
+    victim = next((artifacts.model_dir() / second.artifact_path).rglob("*.npz"))
     victim.write_bytes(victim.read_bytes()[:-16] + b"\0" * 16)
-    monkeypatch.setattr(registry, "CHECK_INTERVAL_SECONDS", 0.0)
-    with caplog.at_level(logging.ERROR, logger="recommender.registry"):
-        served = registry.active_models("collaborative")
+    monkeypatch.setattr(artifacts, "CHECK_INTERVAL_SECONDS", 0.0)
+    with caplog.at_level(logging.ERROR, logger="recommender.artifacts"):
+        served = artifacts.active_models("collaborative")
 
     # then it is refused with a logged error naming it, and version 1 keeps serving
     assert f"version {second.pk}" in caplog.text and "checksum mismatch" in caplog.text
-    assert registry.active_version_id("collaborative") == first.pk and served
+    assert artifacts.active_version_id("collaborative") == first.pk and served
 
     # when a process that never loaded version 1 starts (nothing loadable is active)
-    registry.cache_clear()
+    artifacts.cache_clear()
     services.clear_caches()
-    assert registry.active_models("collaborative") == {}
+    assert artifacts.active_models("collaborative") == {}
     cards = services.recommend_top(user=viewer, limit=5)
 
     # then it still recommends: the most rated movies, straight from the database
@@ -269,7 +270,7 @@ def test_a_movie_added_in_the_admin_is_recommended_by_content_after_the_content_
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     new = Movie.objects.get(title="Brand New Blockbuster")
-    assert np.isnan(registry.active_models("content")["content"].score(history_for_user(fan), np.array([new.pk]))[0])
+    assert np.isnan(artifacts.active_models("content")["content"].score(history_for_user(fan), np.array([new.pk]))[0])
 
     # then the content family retrains on its own, and the new film is among the fan's content picks
     second = wait_for(
@@ -279,6 +280,6 @@ def test_a_movie_added_in_the_admin_is_recommended_by_content_after_the_content_
         log=worker.output,
     )
     assert second.n_items == first.n_items + 1
-    registry.cache_clear()
-    picks = top_ids(registry.active_models("content")["content"], history_for_user(fan))
+    artifacts.cache_clear()
+    picks = top_ids(artifacts.active_models("content")["content"], history_for_user(fan))
     assert new.pk in picks

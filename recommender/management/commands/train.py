@@ -6,8 +6,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from recommender.families import FAMILIES
 from recommender.models import ModelVersion
-from recommender.registry import FAMILIES
 from recommender.training import families_train_sync, training_request
 
 

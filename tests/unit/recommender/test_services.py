@@ -18,7 +18,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Genre, Movie
-from ratings.models import Feedback
+from ratings.models import Feedback, Rating
 from ratings.services import feedback_add, rating_upsert
 from recommender import services
 from recommender.algorithms import build
@@ -26,7 +26,7 @@ from recommender.algorithms.base import Recommender
 from recommender.algorithms.content import ContentBased
 from recommender.algorithms.knn import ItemKNN, ItemKNNConfig
 from recommender.algorithms.popularity import Popularity
-from recommender.data import interactions_from_db
+from recommender.data import history_for_user, interactions_from_db
 from tests.factories import FeedbackFactory, GenreFactory, MovieFactory, ProfileFactory, RatingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,14 +78,22 @@ def world(db) -> World:
 
 @pytest.fixture
 def serving(world, monkeypatch) -> World:
-    """The world with popularity, item kNN and content models fitted on it and served as the active ones."""
+    """The world with popularity, item kNN, content and a blend of the two fitted on it, served as the active ones."""
     data = interactions_from_db()
+    knn = {"neighbours": 10, "shrinkage": 0.0}
     world.models = {
         "collaborative": {
             "popularity": Popularity().fit(data),
-            "item_knn": ItemKNN(ItemKNNConfig(neighbours=10, shrinkage=0.0)).fit(data),
+            "item_knn": ItemKNN(ItemKNNConfig(**knn)).fit(data),
         },
         "content": {"content": ContentBased().fit(data)},
+        # Equal weights (no search): everyone's latest rating here is "Action 0", so a learned blend would put
+        # it first for everybody, and these tests are about the page, not about what the blend learns.
+        "blend": {
+            "blend": build(
+                "blend", components=["item_knn", "content"], overrides={"item_knn": knn}, search_rounds=0
+            ).fit(data)
+        },
     }
     monkeypatch.setattr(services, "active_models", lambda family: world.models.get(family, {}))
     return world
@@ -377,3 +385,31 @@ def test_an_empty_catalog_gives_empty_pages_not_errors(db, monkeypatch):
     assert services.anonymous_rows() == []
     assert services.recommend_rows(user=person) == []
     assert services.recommend_top(user=person) == []
+
+
+# -- served equals evaluated -----------------------------------------------------------------------------------------
+
+
+def test_top_picks_are_exactly_the_blend_scorers_top_n_after_the_pages_filters(serving, alice):
+    """What the site shows is what `evaluate` measures: the served blend's own ranking, nothing mixed in."""
+    blend = build("blend", components=["item_knn", "content"], overrides={"item_knn": {"neighbours": 10}}).fit(
+        interactions_from_db()
+    )
+    serving.models["blend"] = {"blend": blend}
+    watched = serving.drama_movies[7]
+    FeedbackFactory(user=alice, movie=watched, kind=Feedback.Kind.SEEN)
+    hidden = {watched.pk, *alice.ratings.values_list("movie_id", flat=True)}
+
+    shown = ids(services.recommend_top(user=alice, limit=10))
+
+    scores = blend.score(history_for_user(alice))
+    popularity = dict(
+        zip(*np.unique(Rating.objects.values_list("movie_id", flat=True), return_counts=True), strict=True)
+    )
+    candidates = [
+        (-score, -popularity.get(int(movie), 0), int(movie))
+        for movie, score in zip(blend.item_ids, scores, strict=True)
+        if np.isfinite(score) and int(movie) not in hidden
+    ]
+    assert shown == [movie for *_, movie in sorted(candidates)[:10]]
+    assert len(shown) == 10

@@ -13,8 +13,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from recommender import registry, training
+from recommender import artifacts, training
 from recommender.algorithms.interactions import Interactions
+from recommender.families import FAMILIES, Change, Family, Role
 from recommender.models import ModelVersion, TrainingState
 from tests.factories import MovieFactory, RatingFactory, UserFactory
 from tests.movielens_samples import write_ml100k
@@ -144,9 +145,9 @@ def sent(monkeypatch) -> list[dict]:
 def popularity_only(monkeypatch, settings, tmp_path):
     """Every family trains popularity alone (quick, and independent of which algorithms exist yet)."""
     settings.MODEL_DIR = tmp_path
-    for family in registry.FAMILIES:
-        monkeypatch.setitem(registry.FAMILIES, family, ["popularity"])
-    registry.cache_clear()
+    for family in FAMILIES:
+        monkeypatch.setitem(FAMILIES, family, Family(family, {"popularity": Role.POPULARITY}, frozenset(Change)))
+    artifacts.cache_clear()
 
 
 def state(family: str = "collaborative") -> TrainingState:
@@ -224,7 +225,7 @@ def test_a_run_trains_saves_and_activates_the_first_version(popularity_only, sen
     assert version.status == ModelVersion.Status.ACTIVE
     assert version.n_ratings == 24 and version.metrics["popularity"]["ranked_users"] == 3
     assert version.fit_seconds is not None and version.eval_seconds is not None
-    assert registry.active_models("collaborative").keys() == {"popularity"}
+    assert artifacts.active_models("collaborative").keys() == {"popularity"}
     assert state().pending_changes == 0 and state().claimed_at is None
 
 
@@ -277,7 +278,8 @@ def test_a_failed_run_keeps_the_previous_version_and_records_why(popularity_only
     some_ratings()
     good = training.family_train(family="collaborative", force=True)
     training.training_mark_dirty(families=["collaborative"])
-    monkeypatch.setitem(registry.FAMILIES, "collaborative", ["popularity", "no_such_algorithm"])
+    roles = {"popularity": Role.POPULARITY, "no_such_algorithm": Role.SIMILAR}
+    monkeypatch.setitem(FAMILIES, "collaborative", Family("collaborative", roles, frozenset(Change)))
 
     broken = training.family_train(family="collaborative", force=True)
 
@@ -369,11 +371,13 @@ def test_a_rating_through_the_service_counts_for_every_family(sent, django_captu
 
 
 @pytest.mark.django_db
-def test_a_catalog_edit_marks_only_the_content_family(sent, django_capture_on_commit_callbacks):
+def test_a_catalog_edit_marks_only_the_families_that_read_the_catalog(sent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         MovieFactory(title="Brand New")
 
-    assert list(TrainingState.objects.filter(pending_changes__gt=0).values_list("family", flat=True)) == ["content"]
+    # content, and the star predictor, which blends the content model in; not the rating-only families.
+    marked = TrainingState.objects.filter(pending_changes__gt=0).values_list("family", flat=True)
+    assert sorted(marked) == ["content", "stars"]
 
 
 def test_the_holdout_is_each_experienced_persons_latest_rating_and_newcomers_train_only():
@@ -428,7 +432,7 @@ def test_train_missing_skips_families_that_have_an_active_version(popularity_onl
 
     call_command("train", "--missing", stdout=StringIO())
 
-    assert sorted(message["family"] for message in sent) == ["content", "ncf", "sequence"]
+    assert sorted(message["family"] for message in sent) == ["blend", "content", "ncf", "sequence", "stars"]
 
 
 @pytest.mark.django_db
@@ -458,10 +462,8 @@ def test_a_movielens_import_marks_every_family_for_retraining(sent, tmp_path, dj
         call_command("import_movielens", "ml-100k", "--path", str(folder), "--quiet", stdout=StringIO())
 
     # then every family has the change counted and a run on its way
-    assert {row.family: row.pending_changes for row in TrainingState.objects.all()} == dict.fromkeys(
-        registry.FAMILIES, 1
-    )
-    assert sorted(message["family"] for message in sent) == sorted(registry.FAMILIES)
+    assert {row.family: row.pending_changes for row in TrainingState.objects.all()} == dict.fromkeys(FAMILIES, 1)
+    assert sorted(message["family"] for message in sent) == sorted(FAMILIES)
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""recommender.registry: atomic artifacts with checksums, and the per-process cache of active models."""
+"""recommender.artifacts: atomic artifacts with checksums, and the per-process cache of active models."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from django.db import IntegrityError, transaction
 
-from recommender import registry
+from recommender import artifacts
 from recommender.algorithms import build
 from recommender.algorithms.interactions import History, Interactions
 from recommender.checks import model_dir_writable
@@ -20,9 +20,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def model_dir(settings, tmp_path):
     settings.MODEL_DIR = tmp_path / "models"
-    registry.cache_clear()
+    artifacts.cache_clear()
     yield settings.MODEL_DIR
-    registry.cache_clear()
+    artifacts.cache_clear()
 
 
 def fitted_popularity(favourite: int) -> dict:
@@ -34,7 +34,7 @@ def fitted_popularity(favourite: int) -> dict:
 
 def saved_version(favourite: int, *, status: str = ModelVersion.Status.READY) -> ModelVersion:
     version = ModelVersion.objects.create(family="collaborative", algorithms=["popularity"], status=status)
-    registry.artifact_save(version=version, models=fitted_popularity(favourite))
+    artifacts.artifact_save(version=version, models=fitted_popularity(favourite))
     return version
 
 
@@ -50,14 +50,14 @@ def activate(version: ModelVersion) -> None:
 
 
 def expire_cache(monkeypatch) -> None:
-    monkeypatch.setattr(registry, "CHECK_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr(artifacts, "CHECK_INTERVAL_SECONDS", 0.0)
 
 
 def test_save_then_load_round_trips_and_records_path_and_checksum(model_dir):
     version = saved_version(favourite=3)
 
     version.refresh_from_db()
-    loaded = registry.artifact_load(version)
+    loaded = artifacts.artifact_load(version)
 
     assert (model_dir / version.artifact_path / "popularity").is_dir()
     assert len(version.checksum) == 64
@@ -83,7 +83,7 @@ def test_a_failed_save_leaves_nothing_under_the_final_name(model_dir):
 
     # when saving
     with pytest.raises(OSError, match="disk full"):
-        registry.artifact_save(version=version, models={"popularity": broken})
+        artifacts.artifact_save(version=version, models={"popularity": broken})
 
     # then neither the final folder nor a temporary one exists, and the version records no artifact
     assert not any(model_dir.rglob("partial.bin"))
@@ -95,11 +95,11 @@ def test_a_failed_save_leaves_nothing_under_the_final_name(model_dir):
 def test_checksum_changes_when_any_byte_changes(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "x.bin").write_bytes(b"\x00\x01\x02")
-    before = registry.artifact_checksum(tmp_path)
+    before = artifacts.artifact_checksum(tmp_path)
 
     (tmp_path / "a" / "x.bin").write_bytes(b"\x00\x01\x03")
 
-    assert registry.artifact_checksum(tmp_path) != before
+    assert artifacts.artifact_checksum(tmp_path) != before
 
 
 def test_corrupted_artifact_is_refused_with_a_clear_error(model_dir):
@@ -107,55 +107,55 @@ def test_corrupted_artifact_is_refused_with_a_clear_error(model_dir):
     arrays = next((model_dir / version.artifact_path).rglob("*.npz"))
     arrays.write_bytes(arrays.read_bytes()[:-7] + b"garbage")
 
-    with pytest.raises(registry.ArtifactError, match=rf"version {version.pk}: checksum mismatch"):
-        registry.artifact_load(version)
+    with pytest.raises(artifacts.ArtifactError, match=rf"version {version.pk}: checksum mismatch"):
+        artifacts.artifact_load(version)
 
 
 def test_active_models_is_empty_when_nothing_is_active():
     saved_version(favourite=1)  # ready, never activated
 
-    assert registry.active_models("collaborative") == {}
+    assert artifacts.active_models("collaborative") == {}
 
 
 def test_active_models_loads_once_then_serves_from_memory(django_assert_num_queries):
     activate(saved_version(favourite=2))
 
-    first = registry.active_models("collaborative")
+    first = artifacts.active_models("collaborative")
     with django_assert_num_queries(0):
-        again = registry.active_models("collaborative")
+        again = artifacts.active_models("collaborative")
 
     assert again is first and top_item(first) == 2
 
 
 def test_active_models_notices_a_newly_activated_version(monkeypatch):
     activate(saved_version(favourite=2))
-    assert top_item(registry.active_models("collaborative")) == 2
+    assert top_item(artifacts.active_models("collaborative")) == 2
 
     expire_cache(monkeypatch)
     newer = saved_version(favourite=5)
     activate(newer)
 
-    assert top_item(registry.active_models("collaborative")) == 5
-    assert registry.active_version_id("collaborative") == newer.pk
+    assert top_item(artifacts.active_models("collaborative")) == 5
+    assert artifacts.active_version_id("collaborative") == newer.pk
 
 
 def test_a_corrupted_new_version_is_logged_and_the_previous_one_keeps_serving(monkeypatch, model_dir, caplog):
     # given version A serving in this process
     previous = saved_version(favourite=2)
     activate(previous)
-    registry.active_models("collaborative")
+    artifacts.active_models("collaborative")
 
     # when B is activated but its files were damaged on disk
     expire_cache(monkeypatch)
     broken = saved_version(favourite=5)
     next((model_dir / broken.artifact_path).rglob("*.npz")).write_bytes(b"not numpy")
     activate(broken)
-    with caplog.at_level(logging.ERROR, logger="recommender.registry"):
-        served = registry.active_models("collaborative")
+    with caplog.at_level(logging.ERROR, logger="recommender.artifacts"):
+        served = artifacts.active_models("collaborative")
 
     # then A still serves and the error names B
     assert top_item(served) == 2
-    assert registry.active_version_id("collaborative") == previous.pk
+    assert artifacts.active_version_id("collaborative") == previous.pk
     assert f"version {broken.pk}" in caplog.text
 
 
@@ -164,14 +164,14 @@ def test_a_process_with_nothing_loaded_serves_nothing_when_the_active_version_is
     next((model_dir / broken.artifact_path).rglob("*.npz")).write_bytes(b"not numpy")
     activate(broken)
 
-    with caplog.at_level(logging.ERROR, logger="recommender.registry"):
-        assert registry.active_models("collaborative") == {}
+    with caplog.at_level(logging.ERROR, logger="recommender.artifacts"):
+        assert artifacts.active_models("collaborative") == {}
     assert "checksum mismatch" in caplog.text
 
 
 def test_unknown_family_is_a_clear_error():
     with pytest.raises(KeyError, match="unknown family 'romance'"):
-        registry.active_models("romance")
+        artifacts.active_models("romance")
 
 
 def test_the_database_allows_one_active_version_per_family():

@@ -23,18 +23,10 @@ from django.conf import settings
 
 from recommender.algorithms import algorithm_class
 from recommender.algorithms.base import Recommender
+from recommender.families import FAMILIES
 from recommender.models import ModelVersion
 
 logger = logging.getLogger(__name__)
-
-#: Family name -> the algorithms trained, evaluated and activated together.
-#: "collaborative" carries popularity as well, so a family that loads always has a non-personal fallback.
-FAMILIES: dict[str, list[str]] = {
-    "collaborative": ["popularity", "svd", "item_knn"],
-    "content": ["content"],
-    "ncf": ["ncf_implicit"],
-    "sequence": ["sequence"],
-}
 
 #: How often a process asks the database which version is active (web processes notice a new one within 5 s).
 CHECK_INTERVAL_SECONDS = 2.0

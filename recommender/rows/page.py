@@ -1,0 +1,100 @@
+"""A page of rows: each row ranks its candidates and takes the best that no earlier row has shown.
+
+Any one row can be built alone (the home page loads rows lazily) and still matches the page it belongs to.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from django.http import Http404
+
+from catalog.models import Movie
+from recommender.rows.builders import BUILDERS, Candidates, RowSpec
+
+if TYPE_CHECKING:
+    from recommender.rows.person import Taste
+
+
+@dataclass(frozen=True)
+class Card:
+    movie: Movie  # with genres prefetched
+    score: float  # the score the row was ranked by
+    predicted_rating: float | None  # stars 0.5..5 when an explicit model can say
+    reason: str
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    title: str
+    cards: list[Card]
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A card before its Movie is fetched."""
+
+    movie_id: int
+    score: float
+    predicted_rating: float | None
+    reason: str
+
+
+class UnknownRowError(KeyError, Http404):
+    """No row with that key on this person's page (a view that lets it escape answers 404)."""
+
+
+def rank(taste: Taste, candidates: Candidates, allowed: np.ndarray, limit: int) -> list[Pick]:
+    """The ``limit`` best allowed candidates (ties: more popular, then lower pk), with predicted stars and reasons."""
+    scores = candidates.scores
+    eligible = np.flatnonzero(np.isfinite(scores) & allowed)
+    if len(eligible) > limit > 0:
+        # Only scores at least as good as the limit-th best can make the row; keeping all of them keeps ties exact.
+        threshold = np.partition(scores[eligible], len(eligible) - limit)[len(eligible) - limit]
+        eligible = eligible[scores[eligible] >= threshold]
+    order = np.lexsort((taste.catalog.ids[eligible], -taste.tiebreak[eligible], -scores[eligible]))
+    chosen = eligible[order][: max(limit, 0)]
+    return [
+        Pick(int(taste.catalog.ids[p]), float(scores[p]), taste.predicted_at(p), candidates.reason(int(p)))
+        for p in chosen
+    ]
+
+
+class Page:
+    """Rows in page order, each de-duplicated against every row before it; built up to the row asked for."""
+
+    def __init__(self, taste: Taste, specs: list[RowSpec], limit: int) -> None:
+        self.taste = taste
+        self.specs = specs
+        self.limit = limit
+        self.lock = threading.Lock()
+        self._rows: dict[str, list[Pick]] = {}
+        self._shown = np.zeros(len(taste.catalog), dtype=bool)
+
+    def row(self, key: str) -> list[Pick]:
+        keys = [spec.key for spec in self.specs]
+        if key not in keys:
+            raise UnknownRowError(key)
+        with self.lock:
+            for spec in self.specs[: keys.index(key) + 1]:
+                if spec.key not in self._rows:
+                    self._rows[spec.key] = self._build(spec)
+        return self._rows[key]
+
+    def rows(self) -> list[tuple[RowSpec, list[Pick]]]:
+        if self.specs:
+            self.row(self.specs[-1].key)
+        return [(spec, self._rows[spec.key]) for spec in self.specs]
+
+    def _build(self, spec: RowSpec) -> list[Pick]:
+        taste = self.taste
+        candidates = BUILDERS[spec.kind](taste, spec)
+        allowed = ~taste.banned if candidates.allowed is None else candidates.allowed
+        picks = rank(taste, candidates, allowed & ~self._shown, self.limit)
+        shown_ids = [pick.movie_id for pick in picks]
+        self._shown |= taste.catalog.mask(shown_ids)
+        return picks

@@ -1,0 +1,291 @@
+"""What the active models think of one person right now: a :class:`Taste`.
+
+Every score is computed once over the whole catalog (vectorized, with the person's
+current ratings folded in) and kept for as long as the Taste lives; the rows of a
+page (``recommender.rows.builders``, ``recommender.rows.page``) all read from it.
+
+No Django queries happen here: the catalog, the statistics and the person's state
+arrive as arrays from ``recommender.selectors``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from functools import cached_property
+
+import numpy as np
+
+from ratings.models import FeedbackKind
+from recommender.algorithms.base import Recommender
+from recommender.algorithms.interactions import History
+from recommender.rows.builders import BECAUSE_ROWS, RowSpec, anonymous_specs, signed_in_specs
+from recommender.rows.page import Page
+from recommender.rows.reasons import LIKED_RATING, personal_reason, stars
+from recommender.rows.serving import COLLABORATIVE, CONTENT, GENRES, ServingModels, percentiles, scatter
+from recommender.selectors import CatalogSnapshot, PersonState, RatingStats
+
+#: The middle of the 0.5-5 scale: a rating above it draws the person towards the movie's genres, the more the higher.
+NEUTRAL_RATING = 2.5
+#: "More like this" enters the fold-in history as this rating, so every model moves towards the movie.
+MORE_LIKE_THIS_RATING = 4.5
+#: How far one "more / less like this" moves a movie in Top picks, per unit of similarity (Top picks are 0..1).
+FEEDBACK_WEIGHT = 1.0
+#: Only the most recent feedback of each kind shifts Top picks (each one costs a similarity lookup).
+FEEDBACK_SEEDS = 20
+
+logger = logging.getLogger(__name__)
+
+
+class Taste:
+    """What the active models think of one person (or of anyone, when ``state`` is None), over the whole catalog.
+
+    Everything is computed on first use and kept: the services cache a Taste per
+    (person, history version, model versions, catalog), so it never outlives a rating.
+    """
+
+    def __init__(
+        self,
+        *,
+        catalog: CatalogSnapshot,
+        stats: RatingStats,
+        models: ServingModels,
+        state: PersonState | None,
+    ) -> None:
+        self.catalog = catalog
+        self.stats = stats
+        self.models = models
+        self.state = state
+        self.lock = threading.Lock()
+        self._scores: dict[int, np.ndarray] = {}
+        self._similarities: dict[tuple, tuple[np.ndarray, str]] = {}
+        self._reasons: dict[int, str | None] = {}
+        self._pages: dict[int, Page] = {}
+
+    # -- the person ------------------------------------------------------------------------------------------------
+
+    def feedback_ids(self, kind: str) -> list[int]:
+        return self.state.feedback_ids(kind) if self.state else []
+
+    @cached_property
+    def history(self) -> History:
+        """The fold-in history: the ratings, plus "more like this" as a positive rating at the time it was given."""
+        if self.state is None:
+            return History.empty()
+        history = self.state.history
+        rated = set(history.item_ids.tolist())
+        more = [
+            (movie, at) for movie, at in self.state.feedback.get(FeedbackKind.MORE_LIKE_THIS, ()) if movie not in rated
+        ]
+        if not more:
+            return history
+        stamps = history.timestamps if history.timestamps is not None else np.zeros(len(history))
+        return History.from_arrays(
+            np.concatenate([history.item_ids, [movie for movie, _ in more]]),
+            np.concatenate([history.ratings, np.full(len(more), MORE_LIKE_THIS_RATING)]),
+            np.concatenate([stamps, [at for _, at in more]]),
+            user_id=history.user_id,
+        )
+
+    @cached_property
+    def excluded(self) -> np.ndarray:
+        """Never shown anywhere: what the person rated or marked not interested."""
+        ids = list(self.state.history.item_ids) if self.state else []
+        return self.catalog.mask(ids + self.feedback_ids(FeedbackKind.NOT_INTERESTED))
+
+    @cached_property
+    def banned(self) -> np.ndarray:
+        """Not recommended: the excluded, plus what they have seen, saved for later, or already judged."""
+        kinds = (FeedbackKind.SEEN, FeedbackKind.WATCHLIST, FeedbackKind.MORE_LIKE_THIS, FeedbackKind.LESS_LIKE_THIS)
+        return self.excluded | self.catalog.mask([movie for kind in kinds for movie in self.feedback_ids(kind)])
+
+    @cached_property
+    def liked(self) -> dict[int, str]:
+        """Catalog position of each liked movie -> how to say why it counts: high ratings newest first, then
+        the movies marked "more like this"."""
+        liked: dict[int, str] = {}
+        if self.state is None:
+            return liked
+        history = self.state.history
+        for movie, rating in zip(history.item_ids[::-1].tolist(), history.ratings[::-1].tolist(), strict=True):
+            if rating >= LIKED_RATING:
+                liked[movie] = f"Because you rated {{title}} {stars(rating)}"
+        for movie in self.feedback_ids(FeedbackKind.MORE_LIKE_THIS):
+            liked.setdefault(movie, "Because you asked for more like {title}")
+        positions, known = self.catalog.positions(list(liked))
+        return {int(position): text for position, ok, text in zip(positions, known, liked.values(), strict=True) if ok}
+
+    @cached_property
+    def genre_preference(self) -> np.ndarray:
+        """Per genre: how far above NEUTRAL_RATING the person rates its movies, summed, plus one per onboarding
+        favourite (so a cold start has a taste too, and a long history outweighs the onboarding choice)."""
+        preference = np.zeros(len(self.catalog.genre_ids))
+        if self.state is None:
+            return preference
+        positions, known = self.catalog.positions(self.history.item_ids)
+        weights = np.clip(self.history.ratings[known] - NEUTRAL_RATING, 0.0, None)
+        preference += weights @ self.catalog.genres[positions[known]]
+        for genre in self.state.favourite_genres:
+            if genre in self.catalog.genre_index:
+                preference[self.catalog.genre_index[genre]] += 1.0
+        return preference
+
+    @cached_property
+    def top_genres(self) -> list[int]:
+        """Genre columns the person likes, most liked first (ties by name)."""
+        preference = self.genre_preference
+        return [int(g) for g in np.lexsort((np.arange(len(preference)), -preference)) if preference[g] > 0]
+
+    @cached_property
+    def because_seeds(self) -> list[int]:
+        """Catalog positions of the most recent highly rated movies (real ratings only), newest first."""
+        if self.state is None:
+            return []
+        history = self.state.history
+        newest_first = zip(history.item_ids[::-1].tolist(), history.ratings[::-1].tolist(), strict=True)
+        recent = [movie for movie, rating in newest_first if rating >= LIKED_RATING]
+        positions, known = self.catalog.positions(recent)
+        return [int(p) for p in positions[known][:BECAUSE_ROWS]]
+
+    # -- model scores over the catalog ------------------------------------------------------------------------------
+
+    def scores(self, model: Recommender) -> np.ndarray:
+        """``model``'s scores for this person over the catalog (NaN where it cannot score, or when it fails)."""
+        key = id(model)
+        if key not in self._scores:
+            self._scores[key] = self._scatter_safely(model, "score", lambda: model.score(self.history))
+        return self._scores[key]
+
+    def _scatter_safely(self, model: Recommender, what: str, call: Callable[[], np.ndarray]) -> np.ndarray:
+        # One model failing must not take the page down: its part drops out and the others still serve.
+        try:
+            return scatter(model, self.catalog, call())
+        except Exception:
+            user = self.state.user_id if self.state else None
+            logger.exception("%s failed to %s for user %s; serving without it", model.name, what, user)
+            return np.full(len(self.catalog), np.nan)
+
+    @cached_property
+    def popularity(self) -> np.ndarray:
+        """The popularity model's scores, or rating counts from the database when no model is active."""
+        if self.models.popularity is not None:
+            return self.scores(self.models.popularity)
+        return self.stats.counts.astype(np.float64)
+
+    @cached_property
+    def rated_popularity(self) -> np.ndarray:
+        """Popularity where anyone rated the movie at all (a movie nobody rated is not "popular"), NaN elsewhere."""
+        return np.where(self.stats.counts > 0, self.popularity, np.nan)
+
+    @cached_property
+    def tiebreak(self) -> np.ndarray:
+        """Equal scores go to the more popular movie (a movie the models cannot score counts as least popular)."""
+        return np.nan_to_num(self.popularity, nan=-1.0)
+
+    @cached_property
+    def predicted(self) -> np.ndarray | None:
+        model = self.models.predictor
+        if model is None:
+            return None
+        return self._scatter_safely(model, "predict", lambda: model.predict(self.history, model.item_ids))
+
+    def predicted_at(self, position: int) -> float | None:
+        if self.predicted is None or not np.isfinite(self.predicted[position]):
+            return None
+        return round(float(self.predicted[position]), 2)
+
+    @cached_property
+    def blend_scores(self) -> np.ndarray:
+        """The served blend's scores over the catalog: exactly what ``evaluate`` and the guardrail measure.
+
+        Until a blend has been trained (a fresh install), the popular movies stand in.
+        """
+        if self.models.blend is not None:
+            return self.scores(self.models.blend)
+        return self.rated_popularity
+
+    @cached_property
+    def blend(self) -> np.ndarray:
+        """Top picks on 0..1: the blend's percentiles (the same order), shifted by more / less like this."""
+        return percentiles(self.blend_scores) + self.feedback_shift
+
+    @cached_property
+    def feedback_shift(self) -> np.ndarray:
+        """+similarity to the movies marked "more like this", -similarity to "less like this" (the nearest counts)."""
+        shift = np.zeros(len(self.catalog))
+        for kind, sign in ((FeedbackKind.MORE_LIKE_THIS, 1.0), (FeedbackKind.LESS_LIKE_THIS, -1.0)):
+            seeds = self.feedback_ids(kind)[:FEEDBACK_SEEDS]
+            if seeds:
+                nearest = np.max([self.similarity(movie, (CONTENT, COLLABORATIVE))[0] for movie in seeds], axis=0)
+                shift += sign * FEEDBACK_WEIGHT * np.clip(nearest, 0.0, 1.0)
+        return shift
+
+    # -- similarity ----------------------------------------------------------------------------------------------
+
+    def similarity(
+        self, movie_id: int, sources: tuple[str, ...], n: int | None = None, *, keep: bool = True
+    ) -> tuple[np.ndarray, str]:
+        """How similar each catalog movie is to ``movie_id`` (0 = not at all, the movie itself 0), and by what.
+
+        The first of ``sources`` ("collaborative", "content") with an active model that knows the movie
+        answers, looking at its ``n`` nearest (all by default); the genres shared answer when none does.
+        ``keep=False`` for one-off questions (a card's reason, a movie page), which would only fill the cache.
+        """
+        key = (movie_id, sources, n)
+        if key in self._similarities:
+            return self._similarities[key]
+        found = self._similarity(movie_id, sources, n)
+        if keep:
+            self._similarities[key] = found
+        return found
+
+    def _similarity(self, movie_id: int, sources: tuple[str, ...], n: int | None) -> tuple[np.ndarray, str]:
+        models = {COLLABORATIVE: self.models.collaborative_similarity, CONTENT: self.models.content_similarity}
+        for source in sources:
+            model = models[source]
+            neighbours = model.similar_items(movie_id, n or len(model.item_ids)) if model is not None else []
+            if neighbours:
+                vector = np.zeros(len(self.catalog))
+                positions, known = self.catalog.positions([item for item, _ in neighbours])
+                vector[positions[known]] = np.array([value for _, value in neighbours])[known]
+                return vector, source
+        return self._genre_similarity(movie_id), GENRES
+
+    def _genre_similarity(self, movie_id: int) -> np.ndarray:
+        """Jaccard overlap of genre sets."""
+        positions, known = self.catalog.positions([movie_id])
+        vector = np.zeros(len(self.catalog))
+        if not known[0]:
+            return vector
+        genres = self.catalog.genres.astype(np.float64)
+        seed = genres[positions[0]]
+        shared = genres @ seed
+        union = genres.sum(axis=1) + seed.sum() - shared
+        np.divide(shared, union, out=vector, where=union > 0)
+        vector[positions[0]] = 0.0
+        return vector
+
+    def shared_genres(self, a: int, b: int) -> list[str]:
+        both = np.flatnonzero(self.catalog.genres[a] & self.catalog.genres[b])
+        return [self.catalog.genre_names[g] for g in both]
+
+    # -- reasons -------------------------------------------------------------------------------------------------
+
+    def personal_reason(self, position: int) -> str | None:
+        """Why this person would like the movie at ``position`` (``recommender.rows.reasons``), kept."""
+        if position not in self._reasons:
+            self._reasons[position] = personal_reason(self, position)
+        return self._reasons[position]
+
+    @cached_property
+    def specs(self) -> list[RowSpec]:
+        """This page's rows in order: the anonymous page when there is no person."""
+        return anonymous_specs(self) if self.state is None else signed_in_specs(self)
+
+    def page(self, limit: int) -> Page:
+        """The de-duplicated layout at ``limit`` cards per row (kept: lazily loaded rows share it)."""
+        with self.lock:
+            if limit not in self._pages:
+                self._pages[limit] = Page(self, self.specs, limit)
+            return self._pages[limit]
