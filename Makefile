@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test bench lint format install install-dev
+.PHONY: demo test bench tune lint format install install-dev
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: install-dev
 
 bench: install
 	$(PY) -m recommender.bench $(BENCH_ARGS)
+
+# Hyper-parameters on validation data only, e.g. make tune TUNE_ARGS='--algorithm svd --protocol folds --set factors=50|100'
+tune: install
+	$(PY) -m recommender.tune $(TUNE_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

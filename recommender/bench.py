@@ -177,7 +177,7 @@ def _surprise(python: str, path: Path) -> dict[str, dict[str, Any]]:
     return results
 
 
-def _default_path() -> Path:
+def default_path() -> Path:
     """``$MOVIELENS_DIR/ml-100k``, else ``shared/datasets/ml-100k`` beside the repository (as the settings do)."""
     root = os.environ.get("MOVIELENS_DIR")
     base = Path(root) if root else Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -186,7 +186,7 @@ def _default_path() -> Path:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m recommender.bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--path", type=Path, default=_default_path(), help="The ml-100k folder.")
+    parser.add_argument("--path", type=Path, default=default_path(), help="The ml-100k folder.")
     parser.add_argument("--output-dir", type=Path, default=Path("bench-results"), help="Where the JSON goes.")
     parser.add_argument("--algorithms", default="", help="Comma-separated names (default: every registered one).")
     parser.add_argument(

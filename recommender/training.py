@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -170,8 +169,7 @@ def holdout_split(data: Interactions, *, min_history: int = HOLDOUT_MIN_HISTORY)
     """Temporal leave-last-out, holding out only people with more than ``min_history`` ratings."""
     # Ties in time are broken at random, as in the benchmark's temporal protocol (see shuffle_ties).
     shuffled = shuffle_ties(data)
-    counts = np.bincount(shuffled.users, minlength=shuffled.n_users)
-    held_out = shuffled.latest() & (counts[shuffled.users] > min_history)
+    held_out = shuffled.latest(more_than=min_history)
     name = f"temporal leave-last-out, people with more than {min_history} ratings"
     return Split(name, shuffled.select(~held_out), shuffled.select(held_out))
 

@@ -238,8 +238,7 @@ class Hybrid(Recommender):
             rng = np.random.default_rng(self.config.seed)
             return rng.random(len(data)) < self.config.validation_share
         # Someone with a single rating keeps it for training: holding it out would leave them nothing.
-        counts = np.bincount(data.users, minlength=data.n_users)
-        return data.latest() & (counts[data.users] > 1)
+        return data.latest(more_than=1)
 
     def _fit_components(self, data: Interactions, stage: str) -> list[Recommender]:
         return [

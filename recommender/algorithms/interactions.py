@@ -156,8 +156,11 @@ class Interactions:
             for u in range(self.n_users)
         }
 
-    def latest(self) -> np.ndarray:
+    def latest(self, *, more_than: int = 0) -> np.ndarray:
         """A mask of each user's latest rating: the largest timestamp, ties by their order here.
+
+        Only users with more than ``more_than`` ratings have one marked (``more_than=1`` leaves someone with
+        a single rating something to train on when the latest ratings are held out).
 
         The order is the one :meth:`histories` keeps for ties, so the latest rating is also the last of the
         person's history. Shuffle the ratings first (``evaluation.splitting.shuffle_ties``) to make it a
@@ -168,6 +171,8 @@ class Interactions:
         is_last[:-1] = self.users[order][1:] != self.users[order][:-1]
         latest = np.zeros(len(self), dtype=bool)
         latest[order[is_last]] = True
+        if more_than > 0:
+            latest &= np.bincount(self.users, minlength=self.n_users)[self.users] > more_than
         return latest
 
     def select(self, mask: np.ndarray) -> Interactions:

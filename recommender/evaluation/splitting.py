@@ -1,5 +1,5 @@
-"""Train/test splits of an Interactions: random k-fold, predefined folds, temporal leave-last-out, and
-leave-one-out with sampled negatives.
+"""Train/test splits of an Interactions: random k-fold, predefined folds, temporal leave-last-out,
+leave-one-out with sampled negatives, and inner validation splits carved from a training part alone.
 
 Every split keeps both vocabularies of the data it came from (``Interactions.select``), so a position means
 the same user or movie in train and test.
@@ -89,6 +89,22 @@ def leave_one_out_sampled(data: Interactions, negatives: int = 99, *, seed: int 
         drawn = rng.choice(unrated, size=min(negatives, len(unrated)), replace=False)
         candidates.append(np.concatenate(([item], drawn)).astype(np.int64))
     return Split(f"leave-one-out, {negatives} sampled negatives", split.train, split.test, candidates)
+
+
+#: The share of a fold's training ratings that its inner validation split holds out.
+INNER_SHARE = 0.1
+
+
+def inner_validation(split: Split, *, temporal: bool, seed: int = 42) -> Split:
+    """A validation split made from ``split.train`` only, for choosing hyper-parameters without the test part.
+
+    Temporal: each person's latest training rating (their second-to-last overall), for people with more
+    than one. Otherwise: a seeded random INNER_SHARE of the training ratings.
+    """
+    train = split.train
+    random_share = np.random.default_rng(seed).random(len(train)) < INNER_SHARE
+    held_out = train.latest(more_than=1) if temporal else random_share
+    return Split(f"inner validation of {split.name}", train.select(~held_out), train.select(held_out))
 
 
 def _rating_keys(data: Interactions) -> np.ndarray:

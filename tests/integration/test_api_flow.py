@@ -28,7 +28,7 @@ def trained(model_dir, fast_training):
     """The planted-taste catalog (four genres, people who each love one) with every family trained on it."""
     services.clear_caches()
     by_genre = seed()
-    for family in ("collaborative", "content"):
+    for family in ("collaborative", "content", "blend"):
         version = training.family_train(family=family, force=True)
         assert version is not None and version.status == ModelVersion.Status.ACTIVE, version and version.error
     yield by_genre

@@ -10,6 +10,9 @@ import pytest
 from recommender.algorithms import ALGORITHMS
 from recommender.algorithms.base import Recommender
 from recommender.algorithms.interactions import History, Interactions
+from recommender.evaluation.leakage import LeakageError, LeakageGuard
+from recommender.evaluation.runner import PROTOCOLS, evaluate_split
+from recommender.evaluation.splitting import Split, temporal_leave_last_out
 from tests.unit.recommender.margins import (
     NOT_PERSONAL,
     PLANTED_PRECISION,
@@ -154,3 +157,41 @@ def test_a_model_that_learns_nothing_fails_the_planted_checks(dataset):
     untrained = Untrained().fit(data)
     assert not PLANTED_PRECISION["ncf_implicit"].passes(planted_precision(untrained, data, user_group, item_group))
     assert not PLANTED_RMSE["svd"].passes(planted_rmse_ratio(untrained, data))
+
+
+# -- no test data reaches an algorithm -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def temporal_split(dataset) -> Split:
+    data, _, _ = dataset
+    return temporal_leave_last_out(data, seed=SEED)
+
+
+def test_the_evaluation_never_gives_an_algorithm_test_data(name, temporal_split):
+    """Fitted and evaluated behind the guard, as trained people and as brand-new ones: nothing raises."""
+    guarded = LeakageGuard(fast(name, SEED), temporal_split, temporal=True)
+
+    guarded.fit(temporal_split.train)
+    for new_people in (False, True):
+        figures = evaluate_split(guarded, temporal_split, PROTOCOLS["temporal"], new_people=new_people)
+        assert figures["ranked_users"] == temporal_split.test.n_users
+
+
+def test_the_guard_catches_each_kind_of_leak(temporal_split, dataset):
+    data, _, _ = dataset
+    guarded = LeakageGuard(fast("popularity", SEED), temporal_split, temporal=True)
+    with pytest.raises(LeakageError, match=r"popularity\.fit was given 90 test rating"):
+        guarded.fit(data)
+
+    guarded.fit(temporal_split.train)
+    with pytest.raises(LeakageError, match=r"popularity\.score was given 1 test rating"):
+        guarded.score(data.history(0))
+    test = temporal_split.test
+    person, item = int(test.user_ids[test.users[0]]), int(test.item_ids[test.items[0]])
+    with pytest.raises(LeakageError, match=r"popularity\.predict was given 1 test rating"):
+        guarded.predict(History.from_arrays([item], [4.0], [0.0], user_id=person), np.array([item]))
+    other_item = next(item for item in data.item_ids.tolist() if (person, item) not in guarded.test_pairs)
+    after = History.from_arrays([other_item], [4.0], [test.timestamps[0] + 1.0], user_id=person)
+    with pytest.raises(LeakageError, match="made after a test rating"):
+        guarded.score(after)

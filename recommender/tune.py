@@ -1,0 +1,113 @@
+"""``make tune`` (``python -m recommender.tune``): choose an algorithm's hyper-parameters on validation data only.
+
+For the temporal protocol the validation movie is each person's second-to-last rating (their last is the
+test, which is never read); for ml-100k's folds it is a seeded 10% of each ``uK.base``. Every setting of
+the grid is fitted on what remains and scored there, with the mean ± sd over ``--seeds``; the table is
+printed best first with the data set, the protocol and the machine, and written to ``--output-dir``.
+
+    python -m recommender.tune --algorithm blend --protocol temporal \\
+        --set 'components=["sequence", "implicit_als"]|["sequence", "implicit_als", "item_knn"]' \\
+        --set 'transform="zscore"|"percentile"'
+
+Each ``--set`` is one parameter and its candidate values, separated by ``|``, each value written as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from recommender.algorithms import ALGORITHMS
+from recommender.algorithms.base import set_progress
+from recommender.bench import default_path
+from recommender.evaluation.report import machine_description
+from recommender.evaluation.runner import PROTOCOLS, make_splits
+from recommender.evaluation.splitting import INNER_SHARE
+from recommender.evaluation.tuning import OBJECTIVES, format_params, grid, tune
+from recommender.movielens import read_ml100k_folds, read_movielens
+
+VALIDATION = {
+    "temporal": "each person's second-to-last rating (the last is the untouched test)",
+    "folds": f"a seeded {INNER_SHARE:.0%} of each uK.base (uK.test is untouched)",
+}
+
+
+def parse_choice(text: str) -> tuple[str, list[Any]]:
+    """``name=v1|v2`` -> (name, [v1, v2]), each value JSON (a bare word is taken as a string)."""
+    name, equals, values = text.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected name=value|value..., got {text!r}")
+    parsed = []
+    for value in values.split("|"):
+        try:
+            parsed.append(json.loads(value))
+        except json.JSONDecodeError:
+            parsed.append(value.strip())
+    return name.strip(), parsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    path = args.path.expanduser()
+    if not (path / "u.data").is_file():
+        print(f"MovieLens 100k not found at {path} (pass --path or set MOVIELENS_DIR)", file=sys.stderr)
+        return 2
+    if args.algorithm not in ALGORITHMS:
+        print(f"Unknown algorithm {args.algorithm!r}; known: {', '.join(ALGORITHMS)}", file=sys.stderr)
+        return 2
+    metric = args.metric or ("ndcg@10" if args.protocol == "temporal" else "rmse")
+    started = time.perf_counter()
+    data = read_movielens(path)
+    set_progress(sys.stderr.isatty())
+    machine = machine_description()
+    print(f"MovieLens 100k at {path}: {data.n_users} users, {data.n_items} movies, {len(data)} ratings\n{machine}")
+    print(f"protocol {args.protocol}, validation: {VALIDATION[args.protocol]}; {metric}, mean ± sd over seeds")
+    if args.protocol == "folds":
+        outer = make_splits("folds", data, folds=read_ml100k_folds(path))
+    else:
+
+        def outer(seed: int):
+            return make_splits("temporal", data, seed=seed)
+
+    settings = grid(dict(args.set))
+    ranked = tune(
+        args.algorithm,
+        outer,
+        PROTOCOLS[args.protocol],
+        settings,
+        metric=metric,
+        seeds=list(range(args.seeds)),
+        log=print,
+    )
+    print(f"\n{args.algorithm} on the {args.protocol} validation split, best first ({len(args.set)} parameter(s)):")
+    for entry in ranked:
+        value, spread = entry[metric], entry[f"{metric}_sd"]
+        figure = "-" if value is None else f"{value:.4f} ± {spread or 0.0:.4f}"
+        print(f"  {metric} {figure}  {format_params(entry['params'])}")
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    out = args.output_dir / f"tune-{args.algorithm}-{args.protocol}.json"
+    document = {"algorithm": args.algorithm, "protocol": args.protocol, "validation": VALIDATION[args.protocol]}
+    document |= {"metric": metric, "machine": machine, "ranked": ranked}
+    out.write_text(json.dumps(document, indent=2, default=str))
+    print(f"\nTuning done in {time.perf_counter() - started:.0f} s; results in {out}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m recommender.tune", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--algorithm", required=True, help="A registered algorithm name.")
+    parser.add_argument("--protocol", choices=sorted(VALIDATION), default="temporal")
+    parser.add_argument("--set", action="append", type=parse_choice, default=[], help="name=value|value ...")
+    parser.add_argument("--metric", choices=sorted(OBJECTIVES), help="ndcg@10 (temporal) or rmse (folds) by default.")
+    parser.add_argument("--seeds", type=int, default=1, help="Runs per setting, with seeds 0, 1, ... (default 1).")
+    parser.add_argument("--path", type=Path, default=default_path(), help="The ml-100k folder.")
+    parser.add_argument("--output-dir", type=Path, default=Path("bench-results"), help="Where the JSON goes.")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Tuning reads validation data carved from the training part, never the test part."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recommender.algorithms import build
+from recommender.evaluation import runner
+from recommender.evaluation.leakage import LeakageGuard
+from recommender.evaluation.runner import PROTOCOLS
+from recommender.evaluation.splitting import INNER_SHARE, inner_validation, temporal_leave_last_out
+from recommender.evaluation.tuning import grid, tune
+from recommender.tune import parse_choice
+from tests.unit.recommender.planted import planted
+
+
+@pytest.fixture(scope="module")
+def outer():
+    data, _, _ = planted(seed=0)
+    return temporal_leave_last_out(data, seed=0)
+
+
+def test_grid_is_every_combination_in_order():
+    assert grid({"factors": [8, 16], "reg": [0.1]}) == [{"factors": 8, "reg": 0.1}, {"factors": 16, "reg": 0.1}]
+    assert grid({}) == [{}]
+
+
+def test_the_temporal_inner_split_holds_out_each_persons_second_to_last_rating(outer):
+    inner = inner_validation(outer, temporal=True)
+
+    assert len(inner.train) + len(inner.test) == len(outer.train)
+    for user in np.unique(inner.test.users):
+        held = inner.test.timestamps[inner.test.users == user].max()
+        assert inner.train.timestamps[inner.train.users == user].max() <= held
+        assert held <= outer.test.timestamps[outer.test.users == user].max()
+
+
+def test_the_folds_inner_split_is_a_seeded_share_of_the_training_ratings(outer):
+    first, again = (inner_validation(outer, temporal=False, seed=3) for _ in range(2))
+
+    assert abs(len(first.test) / len(outer.train) - INNER_SHARE) < 0.03
+    np.testing.assert_array_equal(first.test.items, again.test.items)
+
+
+def test_tuning_never_fits_on_nor_scores_against_the_outer_test_part(outer, monkeypatch):
+    """Every fit is guarded against the outer test ratings, and every split scored has none of them."""
+    test_pairs = pairs(outer.test)
+    scored = []
+    evaluate_split = runner.evaluate_split
+
+    def guarded(name, **overrides):
+        return LeakageGuard(build(name, **overrides), outer, temporal=True)
+
+    def recording(model, split, protocol, **options):
+        scored.append(pairs(split.test))
+        return evaluate_split(model, split, protocol, **options)
+
+    monkeypatch.setattr(runner, "build", guarded)
+    monkeypatch.setattr(runner, "evaluate_split", recording)
+
+    ranked = tune(
+        "item_knn", [outer], PROTOCOLS["temporal"], grid({"neighbours": [2, 20]}), metric="ndcg@10", seeds=[0, 1]
+    )
+
+    assert len(scored) == 4 and all(pairs_scored and not pairs_scored & test_pairs for pairs_scored in scored)
+    assert ranked[0]["ndcg@10"] >= ranked[1]["ndcg@10"]
+    assert all(entry["ndcg@10_sd"] is not None for entry in ranked)
+
+
+def pairs(data) -> set[tuple[int, int]]:
+    return set(zip(data.user_ids[data.users].tolist(), data.item_ids[data.items].tolist(), strict=True))
+
+
+def test_a_choice_on_the_command_line_is_json_values_split_by_bars():
+    assert parse_choice('components=["sequence", "item_knn"]|["sequence"]') == (
+        "components",
+        [["sequence", "item_knn"], ["sequence"]],
+    )
+    assert parse_choice("transform=zscore|percentile") == ("transform", ["zscore", "percentile"])
