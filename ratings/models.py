@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from catalog.models import Genre, Movie
+from ratings.choices import FeedbackKind
 
 #: The ten allowed scores, 0.5 to 5.0 in half steps. Halves are exact in binary
 #: floating point, so the database CHECK below compares them exactly.
@@ -31,14 +32,6 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} rated {self.movie} {self.score:g}"
-
-
-class FeedbackKind(models.TextChoices):
-    NOT_INTERESTED = "not_interested", "Not interested"
-    WATCHLIST = "watchlist", "Watchlist"
-    SEEN = "seen", "Seen"
-    MORE_LIKE_THIS = "more_like_this", "More like this"
-    LESS_LIKE_THIS = "less_like_this", "Less like this"
 
 
 class Feedback(models.Model):

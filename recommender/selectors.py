@@ -9,13 +9,10 @@ request, so a rating made a moment ago always counts.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import timedelta
-from functools import cached_property
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
@@ -24,9 +21,9 @@ from django.db.models import Count, Max, QuerySet, Sum
 
 from catalog.models import Genre, Movie
 from ratings.models import Feedback, Profile, Rating
-from recommender.algorithms.interactions import History
 from recommender.data import history_for_user
 from recommender.models import ModelVersion
+from recommender.rows.inputs import CatalogSnapshot, PersonState, RatingStats
 
 #: A cached snapshot is rebuilt at least this often, which also catches what the fingerprints cannot
 #: see (a genre added to a movie, a deleted rating).
@@ -39,88 +36,6 @@ CHEAP_REBUILD_SECONDS = 0.02
 TRENDING_WINDOW = timedelta(days=30)
 #: Damping of a movie's mean rating towards the global mean, as in the popularity model.
 DAMPING = 5.0
-
-
-@dataclass(frozen=True, eq=False)
-class CatalogSnapshot:
-    """Every movie as arrays aligned by position; ``ids`` are movie pks in ascending order."""
-
-    fingerprint: tuple
-    ids: np.ndarray  # int64, sorted
-    titles: list[str]
-    genre_ids: np.ndarray  # int64 genre pks, one per genre column
-    genre_names: list[str]
-    genre_slugs: list[str]
-    genres: np.ndarray  # bool, movies x genres
-    newest_first: np.ndarray  # positions, most recently created movie first
-    built_at: float
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def positions(self, movie_ids: np.ndarray | list[int]) -> tuple[np.ndarray, np.ndarray]:
-        """(positions, known) for ``movie_ids``; an id not in the catalog gets position 0 and known False."""
-        wanted = np.asarray(movie_ids, dtype=np.int64)
-        found = np.clip(np.searchsorted(self.ids, wanted), 0, max(len(self.ids) - 1, 0))
-        known = self.ids[found] == wanted if len(self.ids) else np.zeros(len(wanted), dtype=bool)
-        return np.where(known, found, 0), known
-
-    def mask(self, movie_ids: np.ndarray | list[int]) -> np.ndarray:
-        """A boolean vector over the catalog, True at ``movie_ids``."""
-        positions, known = self.positions(movie_ids)
-        out = np.zeros(len(self.ids), dtype=bool)
-        out[positions[known]] = True
-        return out
-
-    @cached_property
-    def genre_index(self) -> dict[int, int]:
-        return {int(pk): column for column, pk in enumerate(self.genre_ids)}
-
-    @cached_property
-    def slug_index(self) -> dict[str, int]:
-        return {slug: column for column, slug in enumerate(self.genre_slugs)}
-
-
-@dataclass(frozen=True, eq=False)
-class RatingStats:
-    """What everyone's ratings say about each catalog position."""
-
-    fingerprint: tuple  # (the CatalogSnapshot it is aligned with, newest rating id, newest rating update)
-    counts: np.ndarray  # int64 ratings per movie
-    damped_means: np.ndarray  # float64, mean pulled towards the global mean by DAMPING ratings
-    recent_counts: np.ndarray  # int64 ratings inside TRENDING_WINDOW
-    built_at: float
-    build_seconds: float
-
-    @cached_property
-    def rated_median(self) -> float:
-        """The median rating count among movies that have any ratings (0 when none do)."""
-        rated = self.counts[self.counts > 0]
-        return float(np.median(rated)) if len(rated) else 0.0
-
-
-@dataclass(frozen=True, eq=False)
-class PersonState:
-    """One person's ratings, feedback and onboarding genres, read fresh for this request."""
-
-    user_id: int
-    history: History  # the ratings, time order
-    feedback: dict[str, list[tuple[int, float]]]  # kind -> [(movie id, timestamp)], newest first
-    favourite_genres: tuple[int, ...]  # genre pks
-
-    @cached_property
-    def digest(self) -> str:
-        """Changes whenever anything above changes: the history version that personal caches are keyed by."""
-        hasher = hashlib.blake2b(digest_size=16)
-        hasher.update(np.ascontiguousarray(self.history.item_ids).tobytes())
-        hasher.update(np.ascontiguousarray(self.history.ratings).tobytes())
-        for kind in sorted(self.feedback):
-            hasher.update(f"|{kind}:{[movie for movie, _ in self.feedback[kind]]}".encode())
-        hasher.update(f"|genres:{sorted(self.favourite_genres)}".encode())
-        return hasher.hexdigest()
-
-    def feedback_ids(self, kind: str) -> list[int]:
-        return [movie for movie, _ in self.feedback.get(kind, ())]
 
 
 class _Cached:

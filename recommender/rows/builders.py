@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ratings.models import FeedbackKind
+from ratings.choices import FeedbackKind
 from recommender.rows.reasons import TASTE_GENRES, join_names
 from recommender.rows.serving import COLLABORATIVE, CONTENT, percentiles
 

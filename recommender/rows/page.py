@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from django.http import Http404
 
-from catalog.models import Movie
 from recommender.rows.builders import BUILDERS, Candidates, RowSpec
 
 if TYPE_CHECKING:
+    from catalog.models import Movie
     from recommender.rows.person import Taste
 
 

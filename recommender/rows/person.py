@@ -14,17 +14,20 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ratings.models import FeedbackKind
+from ratings.choices import FeedbackKind
 from recommender.algorithms.base import Recommender
 from recommender.algorithms.interactions import History
 from recommender.rows.builders import BECAUSE_ROWS, RowSpec, anonymous_specs, signed_in_specs
 from recommender.rows.page import Page
 from recommender.rows.reasons import LIKED_RATING, personal_reason, stars
 from recommender.rows.serving import COLLABORATIVE, CONTENT, GENRES, ServingModels, percentiles, scatter
-from recommender.selectors import CatalogSnapshot, PersonState, RatingStats
+
+if TYPE_CHECKING:
+    from recommender.rows.inputs import CatalogSnapshot, PersonState, RatingStats
 
 #: The middle of the 0.5-5 scale: a rating above it draws the person towards the movie's genres, the more the higher.
 NEUTRAL_RATING = 2.5

@@ -5,13 +5,16 @@ from __future__ import annotations
 import threading
 import weakref
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from recommender.algorithms.base import Recommender
 from recommender.algorithms.blend import percentile_rows
 from recommender.families import FAMILIES, Role
-from recommender.selectors import CatalogSnapshot
+
+if TYPE_CHECKING:
+    from recommender.rows.inputs import CatalogSnapshot
 
 #: The similarity sources a row or a reason may ask for (the genres shared answer when neither can).
 COLLABORATIVE, CONTENT, GENRES = "collaborative", "content", "genres"

@@ -25,7 +25,7 @@ from recommender.rows import (
     scatter,
     signed_in_specs,
 )
-from recommender.selectors import CatalogSnapshot, PersonState, RatingStats
+from recommender.rows.inputs import CatalogSnapshot, PersonState, RatingStats
 
 GENRES = ["Action", "Comedy", "Drama"]
 
