@@ -4,7 +4,10 @@
    predict seconds over the folds.
 2. Temporal leave-last-out for every algorithm: HR@10 and NDCG@10 of each user's latest movie, ranked among
    every movie they did not rate in training.
-3. When Surprise can run (importable here, or ``--surprise-python`` / ``SURPRISE_PYTHON`` names an
+3. With ``--rows``, the home page's personal rows (Top picks, Because you rated, Fans like you, Up next,
+   Popular in, Hidden gems, New in the catalog), each built by the site's own row builder from the temporal
+   training part and measured like the temporal protocol (``recommender.evaluation.served``).
+4. When Surprise can run (importable here, or ``--surprise-python`` / ``SURPRISE_PYTHON`` names an
    interpreter that has it), Surprise's SVD, KNNBaseline and BaselineOnly on the same five folds (one run
    each, so without a spread).
 
@@ -39,6 +42,8 @@ from recommender.evaluation.runner import (
     make_splits,
     summary_line,
 )
+from recommender.evaluation.served import DESCRIPTION as SERVED_DESCRIPTION
+from recommender.evaluation.served import ROW_COLUMNS, evaluate_served
 from recommender.evaluation.splitting import Split
 from recommender.movielens import read_ml100k_folds, read_movielens
 
@@ -122,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
             results = _run("temporal", names, splits, failed, seeds=seeds, new_people=True)
             note = "every algorithm, each person folded in from their ratings with the user id withheld"
             _report("temporal", results, args.output_dir, note=note, name="temporal-new-people")
+        if args.rows:
+            for new_people in (False, True) if args.new_people else (False,):
+                _report_rows(splits, seeds, args.output_dir, new_people=new_people)
 
     print(f"Benchmark done in {time.perf_counter() - started:.0f} s; results in {args.output_dir}/")
     if failed:
@@ -158,6 +166,18 @@ def _report(
     print(format_ties(results) + "\n", flush=True)
     document = results_document(results, dataset="ml-100k", protocol=protocol, description=description)
     (output_dir / f"{name or protocol}.json").write_text(json.dumps(document, indent=2))
+
+
+def _report_rows(splits: SplitsBySeed, seeds: list[int], output_dir: Path, *, new_people: bool) -> None:
+    """The home page's personal rows, replayed on the temporal splits (``recommender.evaluation.served``)."""
+    results = evaluate_served(splits, seeds, new_people=new_people, log=_print)
+    who = "brand-new people (user id withheld)" if new_people else "trained people"
+    print(f"\nml-100k, protocol served rows ({SERVED_DESCRIPTION}), {who}; mean ± sd over {len(seeds)} seed(s)")
+    print(machine_description())
+    print(format_table(results, ROW_COLUMNS, first="row") + "\n", flush=True)
+    name = "served-rows-new-people" if new_people else "served-rows"
+    document = results_document(results, dataset="ml-100k", protocol="served", description=SERVED_DESCRIPTION)
+    (output_dir / f"{name}.json").write_text(json.dumps(document, indent=2))
 
 
 def _surprise(python: str, path: Path) -> dict[str, dict[str, Any]]:
@@ -205,6 +225,11 @@ def _parser() -> argparse.ArgumentParser:
         "--new-people",
         action="store_true",
         help="Also run the temporal protocol with every user id withheld (fold-in, as for people who sign up).",
+    )
+    parser.add_argument(
+        "--rows",
+        action="store_true",
+        help="Also replay the home page's personal rows on the temporal splits and measure each one.",
     )
     parser.add_argument(
         "--surprise-python",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +54,19 @@ COMPARED: tuple[tuple[str, str, bool], ...] = (("rmse", "RMSE", True), (f"ndcg@{
 TIE_SDS = 2.0
 
 
-def format_table(results: Mapping[str, Mapping[str, Any]]) -> str:
+def format_table(
+    results: Mapping[str, Mapping[str, Any]],
+    columns: Sequence[tuple[str, str, int]] = TABLE_COLUMNS,
+    *,
+    first: str = "algorithm",
+) -> str:
     """A fixed-width table, one row per algorithm; a figure that does not apply shows as "-".
 
     A figure measured over several seeds shows as mean ± standard deviation.
     """
-    headings = ["algorithm", *(heading for _, heading, _ in TABLE_COLUMNS)]
+    headings = [first, *(heading for _, heading, _ in columns)]
     rows = [
-        [name, *(_cell(result.get(key), digits, result.get(f"{key}_sd")) for key, _, digits in TABLE_COLUMNS)]
+        [name, *(_cell(result.get(key), digits, result.get(f"{key}_sd")) for key, _, digits in columns)]
         for name, result in results.items()
     ]
     widths = [max(len(row[i]) for row in [headings, *rows]) for i in range(len(headings))]

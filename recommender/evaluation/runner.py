@@ -156,7 +156,7 @@ def evaluate_algorithm(
     for seed in seeds:
         seeded = {**(overrides or {}), "seed": seed}
         runs.append({"seed": seed, **_one_run(name, _splits_for(splits, seed), protocol, seeded, new_people)})
-    return {**_spread_over_seeds(runs), "seeds": runs}
+    return {**spread_over_seeds(runs), "seeds": runs}
 
 
 def _splits_for(splits: SplitsBySeed, seed: int | None) -> Sequence[Split]:
@@ -304,7 +304,7 @@ def _genres_by_item(data: Interactions) -> dict[int, list[str]] | None:
     return dict(zip(data.item_ids.tolist(), data.item_features.genres, strict=True))
 
 
-def _spread_over_seeds(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def spread_over_seeds(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The mean of every numeric figure over the runs, and its sample standard deviation as ``<figure>_sd``."""
     keys = [key for key, value in runs[0].items() if key != "seed" and (value is None or isinstance(value, float))]
     spread: dict[str, Any] = {}

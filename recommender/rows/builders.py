@@ -92,7 +92,10 @@ def _hidden_gems(taste: Taste, spec: RowSpec) -> Candidates:
             return f"Only {counts[position]} ratings, and we think you'll give it {predicted[position]:.1f} stars"
         return f"Only {counts[position]} ratings, averaging {taste.stats.damped_means[position]:.1f} stars"
 
-    return Candidates(np.where(gems, base + taste.feedback_shift, np.nan), reason)
+    # The gems are the movies the stars promise; among them, Top picks' order (the blend) says which first
+    # (on ml-100k's validation split, NDCG@10 among the gems 0.15-0.17, popularity's order 0.03-0.08).
+    order = base + taste.feedback_shift if taste.models.blend is None else np.nan_to_num(taste.blend, nan=-1.0)
+    return Candidates(np.where(gems, order, np.nan), reason)
 
 
 def _new_in_catalog(taste: Taste, spec: RowSpec) -> Candidates:
@@ -104,8 +107,10 @@ def _new_in_catalog(taste: Taste, spec: RowSpec) -> Candidates:
     if taste.models.content is not None:
         content = percentiles(taste.scores(taste.models.content))[newest]
         affinity = np.where(np.isfinite(content), content, affinity)
+    # Top picks' order (the blend) first, where a blend is active and knows the movie.
+    blended = taste.blend[newest] if taste.models.blend is not None else np.full(len(newest), np.nan)
     scores = np.full(len(taste.catalog), np.nan)
-    scores[newest] = affinity + taste.feedback_shift[newest]
+    scores[newest] = np.where(np.isfinite(blended), 1.0 + blended, affinity + taste.feedback_shift[newest])
 
     def reason(position: int) -> str:
         liked = [g for g in taste.top_genres[:TASTE_GENRES] if taste.catalog.genres[position, g]]

@@ -10,6 +10,7 @@ import pytest
 from django.http import Http404
 
 from ratings.models import FeedbackKind
+from recommender.algorithms.base import Recommender
 from recommender.algorithms.interactions import History, Interactions
 from recommender.algorithms.popularity import Popularity
 from recommender.rows import (
@@ -231,6 +232,38 @@ def test_hidden_gems_are_well_liked_movies_with_few_ratings():
 
     assert [pick.movie_id for pick in picks] == [10, 20]
     assert picks[0].reason == "Only 5 ratings, averaging 4.2 stars"
+
+
+class FixedScores(Recommender):
+    """A stand-in for a trained model: the same given scores for everyone."""
+
+    name = "fixed"
+
+    def __init__(self, item_ids: list[int], scores: list[float]) -> None:
+        super().__init__()
+        self._set_items(np.array(item_ids))
+        self.values = np.array(scores, dtype=np.float64)
+
+    def fit(self, data):
+        return self
+
+    def score(self, history, items=None):
+        positions, known = self.positions(items)
+        return np.where(known, self.values[positions], np.nan)
+
+
+def test_with_a_blend_active_hidden_gems_and_new_movies_follow_its_order():
+    catalog = make_catalog([["Drama"]] * 6)
+    stats = make_stats([5, 6, 1, 50, 6, 40], means=[4.2, 4.0, 5.0, 4.5, 4.1, 4.0])
+    blend = FixedScores([10, 20, 30, 40, 50, 60], [0.1, 0.9, 0.5, 0.4, 0.3, 0.2])
+    taste = make_taste(catalog, stats, make_person(), {"blend": {"blend": blend}})
+    specs = [RowSpec("hidden-gems", "Hidden gems", "hidden-gems"), RowSpec("new-in-catalog", "New", "new-in-catalog")]
+
+    gems = Page(taste, specs[:1], 6).row("hidden-gems")
+    new = Page(taste, specs[1:], 6).row("new-in-catalog")
+
+    assert [pick.movie_id for pick in gems] == [20, 50, 10]  # by the blend, not by the mean (10's 4.2 is highest)
+    assert [pick.movie_id for pick in new] == [20, 30, 50, 10]  # 40 and 60 have too many ratings to be "new"
 
 
 def test_new_in_catalog_without_a_content_model_prefers_the_genres_the_person_likes():
