@@ -30,6 +30,8 @@ try:
     RETRAIN_SWEEP_SECONDS = env_int("RETRAIN_SWEEP_SECONDS", 60, minimum=1)
     TRAINING_STALE_SECONDS = env_int("TRAINING_STALE_SECONDS", 300, minimum=1)
     RECOMMENDER_FAST = env_bool("RECOMMENDER_FAST", default=False)
+    # The blend's training also replays the home page's rows on its holdout (fitting every family once more).
+    MEASURE_SERVED_ROWS = env_bool("MEASURE_SERVED_ROWS", default=True)
     DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
     EMAIL_BACKEND = env_str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="MovieRec <noreply@movierec.local>")

@@ -14,6 +14,7 @@ from django.db.models import Count, Max
 
 from catalog.insights import CACHE_SECONDS, Chart, cache_key_part, svg
 from movierec.lib.charts import hbar_chart
+from recommender.families import FAMILIES, Role
 from recommender.models import ModelVersion
 
 #: (key in ModelVersion.metrics, column title, higher is better)
@@ -35,6 +36,22 @@ _LISTED = [
 ]
 
 
+#: The figures shown with their standard error on the holdout (mean over people ± se).
+WITH_ERROR = {"ndcg@10", "hr@10"}
+#: The served ranking first, then the served stars, then the rest in family order.
+SERVED_FIRST = [Role.TOP_PICKS, Role.STARS]
+#: What each measured row is called on the home page.
+ROW_TITLES = {
+    "top-picks": "Top picks for you",
+    "because": "Because you rated …",
+    "fans-like-you": "Fans like you also loved",
+    "up-next": "Up next for you",
+    "popular-in": "Popular in …",
+    "hidden-gems": "Hidden gems",
+    "new-in-catalog": "New in the catalog",
+}
+
+
 @dataclass(frozen=True)
 class ModelRow:
     family: str
@@ -42,10 +59,23 @@ class ModelRow:
     status: str
     active: bool
     algorithm: str
-    values: list[float | None]
+    #: What the algorithm does on the site ("serves Top picks"), or "" when it serves nothing on its own.
+    role: str
+    values: list[tuple[float | None, float | None]]  # (figure, standard error or None)
     fit_seconds: float | None
     finished: datetime | None
     n_ratings: int
+
+
+@dataclass(frozen=True)
+class ServedRow:
+    key: str
+    title: str
+    ndcg: float | None
+    hr: float | None
+    in_row: float | None
+    popularity_in_row: float | None
+    users: int
 
 
 def model_comparison() -> dict[str, object]:
@@ -65,7 +95,8 @@ def _build() -> dict[str, object]:
             status=version.get_status_display(),
             active=version.status == ModelVersion.Status.ACTIVE,
             algorithm=algorithm,
-            values=[_number(figures.get(key)) for key, _, _ in METRICS],
+            role=_role(version.family, algorithm),
+            values=[(_number(figures.get(key)), _error(figures, key)) for key, _, _ in METRICS],
             fit_seconds=version.fit_seconds,
             finished=version.finished,
             n_ratings=version.n_ratings,
@@ -74,15 +105,59 @@ def _build() -> dict[str, object]:
         for algorithm, figures in version.metrics.items()
         if isinstance(figures, dict)
     ]
+    rows.sort(key=lambda row: (_served_rank(row), -row.version))
     active = [row for row in rows if row.active]
     charts = []
     for index, (_, title, higher_is_better) in enumerate(METRICS[:3]):
-        bars = [(row.algorithm, row.values[index]) for row in active if row.values[index] is not None]
+        bars = [(row.algorithm, row.values[index][0]) for row in active if row.values[index][0] is not None]
         if bars:
             bars.sort(key=lambda bar: -bar[1] if higher_is_better else bar[1])
             note = "Higher is better." if higher_is_better else "Lower is better."
             charts.append(Chart(title.lower(), title, note, svg(hbar_chart(bars, label=f"{title} per active model"))))
-    return {"rows": rows, "columns": [title for _, title, _ in METRICS], "charts": charts}
+    return {
+        "rows": rows,
+        "columns": [title for _, title, _ in METRICS],
+        "charts": charts,
+        "served_rows": _served_rows(),
+    }
+
+
+def _role(family: str, algorithm: str) -> str:
+    role = FAMILIES[family].roles.get(algorithm) if family in FAMILIES else None
+    if role == Role.TOP_PICKS:
+        return "serves Top picks"
+    if role == Role.STARS:
+        return "serves the predicted stars"
+    return ""
+
+
+def _served_rank(row: ModelRow) -> int:
+    role = FAMILIES[row.family].roles.get(row.algorithm) if row.family in FAMILIES else None
+    return SERVED_FIRST.index(role) if role in SERVED_FIRST else len(SERVED_FIRST)
+
+
+def _served_rows() -> list[ServedRow]:
+    """Each home-page row as the active blend's training measured it, in page order."""
+    blend_families = [family.name for family in FAMILIES.values() if Role.TOP_PICKS in family.roles.values()]
+    version = ModelVersion.objects.filter(family__in=blend_families, status=ModelVersion.Status.ACTIVE).first()
+    measured = version.row_metrics if version is not None else {}
+    return [
+        ServedRow(
+            key=key,
+            title=ROW_TITLES.get(key, key),
+            ndcg=_number(figures.get("ndcg@10")),
+            hr=_number(figures.get("hr@10")),
+            in_row=_number(figures.get("ndcg@10_in_row")),
+            popularity_in_row=_number(figures.get("popularity_ndcg@10_in_row")),
+            users=int(figures.get("users") or 0),
+        )
+        for key, figures in measured.items()
+        if isinstance(figures, dict)
+    ]
+
+
+def _error(figures: dict, key: str) -> float | None:
+    return _number(figures.get(f"{key}_se")) if key in WITH_ERROR else None
 
 
 def _number(value: object) -> float | None:

@@ -26,6 +26,9 @@ class ModelVersion(models.Model):
     last_rating_id = models.BigIntegerField(null=True, blank=True, help_text="Newest rating id in the training data.")
     last_rated_at = models.DateTimeField(null=True, blank=True, help_text="Newest rating time in the training data.")
     metrics = models.JSONField(default=dict, blank=True, help_text="Holdout metrics per algorithm.")
+    row_metrics = models.JSONField(
+        default=dict, blank=True, help_text="The home page's rows replayed on the holdout: figures per row kind."
+    )
     fit_seconds = models.FloatField(null=True, blank=True)
     eval_seconds = models.FloatField(null=True, blank=True)
     artifact_path = models.CharField(max_length=500, blank=True, help_text="Relative to MODEL_DIR.")

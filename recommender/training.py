@@ -44,9 +44,10 @@ from recommender.algorithms import build
 from recommender.algorithms.base import Recommender, set_progress
 from recommender.algorithms.interactions import Interactions
 from recommender.data import snapshot_from_db
+from recommender.evaluation import served
 from recommender.evaluation.runner import PROTOCOLS, evaluate_split
 from recommender.evaluation.splitting import Split, shuffle_ties
-from recommender.families import FAMILIES, Change, families_stale_after
+from recommender.families import FAMILIES, Change, Role, families_stale_after
 from recommender.models import ModelVersion, TrainingState
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,17 @@ FAST_OVERRIDES: dict[str, Any] = {"epochs": 2, "factors": 8, "hidden": 16, "laye
 #: from run to run (a wave of newcomers with one rating each would otherwise swing every metric).
 HOLDOUT_MIN_HISTORY = 5
 #: Holdout figures stored on a version (the harness computes more).
-STORED_METRICS = ("ndcg@10", "hr@10", "rmse", "mae", "coverage", "ranked_users", "test_ratings")
+STORED_METRICS = (
+    "ndcg@10",
+    "ndcg@10_se",
+    "hr@10",
+    "hr@10_se",
+    "rmse",
+    "mae",
+    "coverage",
+    "ranked_users",
+    "test_ratings",
+)
 
 
 # -- pure rules ------------------------------------------------------------------------------------------------------
@@ -409,12 +420,15 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
 
             started = time.perf_counter()
             split = holdout_split(data)
-            metrics = {}
+            metrics, holdout_models = {}, {}
             for name in names:
-                holdout_model = build(name, **params[name]).fit(split.train)
-                result = evaluate_split(holdout_model, split, PROTOCOLS["temporal"])
+                holdout_models[name] = build(name, **params[name]).fit(split.train)
+                result = evaluate_split(holdout_models[name], split, PROTOCOLS["temporal"])
                 metrics[name] = {key: result.get(key) for key in STORED_METRICS}
                 say(f"{family} v{version.pk}: {name} holdout " + _figures(metrics[name]))
+            if Role.TOP_PICKS in FAMILIES[family].roles.values() and settings.MEASURE_SERVED_ROWS:
+                version.row_metrics = _served_rows(family, holdout_models, split, fast=fast)
+                say(f"{family} v{version.pk}: rows on the holdout: " + _row_figures(version.row_metrics))
             version.eval_seconds = time.perf_counter() - started
 
             # Refit on everything: the newest ratings are the reason this run exists.
@@ -451,6 +465,20 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
         say(f"{family} v{version.pk}: rejected: {reason}")
     artifacts_prune(family=family)
     return version
+
+
+def _served_rows(family: str, own: dict[str, Recommender], split: Split, *, fast: bool) -> dict[str, dict[str, float]]:
+    """The home page's rows replayed on the holdout: this family's holdout models, every other family's
+    members fitted on the same training part (``recommender.evaluation.served``)."""
+    others = [name for other in FAMILIES.values() if other.name != family for name in other.members]
+    models = served.fit_families(split.train, overrides={name: algorithm_params(name, fast=fast) for name in others})
+    models[family] = own
+    rows = served.evaluate_rows(models, split)
+    return {kind: {key: value for key, value in figures.items() if key != "seconds"} for kind, figures in rows.items()}
+
+
+def _row_figures(rows: Mapping[str, Mapping[str, Any]]) -> str:
+    return ", ".join(f"{kind} {figures['ndcg@10']:.4f}" for kind, figures in rows.items()) or "-"
 
 
 def _figures(metrics: Mapping[str, Any]) -> str:

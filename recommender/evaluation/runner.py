@@ -247,6 +247,10 @@ def evaluate_split(model: Recommender, split: Split, protocol: Protocol, *, new_
     for key, values in per_user.items():
         finite = [value for value in values if not np.isnan(value)]
         result[key] = float(np.mean(finite)) if finite else None
+    for key in (f"ndcg@{K}", f"hr@{K}"):
+        # The standard error of the mean over people: what one holdout's figure is worth.
+        values = per_user.get(key, [])
+        result[f"{key}_se"] = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else None
     result["coverage"] = metrics.catalog_coverage(top_lists, train.n_items)
     result["novelty"] = metrics.novelty(top_lists, shares) if top_lists else None
     result["ranked_users"] = len(top_lists)

@@ -226,6 +226,32 @@ def test_model_comparison_lists_versions_with_their_metrics(client, db):
     assert body.count("<svg") == 2, "NDCG@10 and RMSE charts (no HR@10 figures given)"
 
 
+def test_model_comparison_lists_the_served_blend_first_with_its_error_and_the_measured_rows(client, db):
+    from recommender.models import ModelVersion
+
+    ModelVersion.objects.create(
+        family="blend",
+        algorithms=["blend"],
+        status="active",
+        metrics={"blend": {"ndcg@10": 0.0931, "ndcg@10_se": 0.0081, "hr@10": 0.17}},
+        row_metrics={
+            "top-picks": {"ndcg@10": 0.0931, "hr@10": 0.17, "users": 943},
+            "hidden-gems": {"ndcg@10": 0.0012, "hr@10": 0.003, "ndcg@10_in_row": 0.1543, "users": 943},
+        },
+    )
+    ModelVersion.objects.create(  # newer, but it serves no row on its own
+        family="collaborative", algorithms=["item_knn"], status="active", metrics={"item_knn": {"ndcg@10": 0.0259}}
+    )
+
+    body = client.get(reverse("recommender:models"), **HTMX).content.decode()
+
+    table = body[body.index("Every recent version") :]
+    assert table.index(">blend <") < table.index(">item_knn <")
+    assert "serves Top picks" in table and "0.093 <span class=\"muted\">± 0.008</span>" in table
+    rows = body[body.index("as measured") : body.index("Every recent version")]
+    assert rows.index("Top picks for you") < rows.index("Hidden gems") and "0.154" in rows
+
+
 # --- error pages ------------------------------------------------------------------------------------------------
 
 
