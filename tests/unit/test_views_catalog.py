@@ -247,7 +247,7 @@ def test_model_comparison_lists_the_served_blend_first_with_its_error_and_the_me
 
     table = body[body.index("Every recent version") :]
     assert table.index(">blend <") < table.index(">item_knn <")
-    assert "serves Top picks" in table and "0.093 <span class=\"muted\">± 0.008</span>" in table
+    assert "serves Top picks" in table and '0.093 <span class="muted">± 0.008</span>' in table
     rows = body[body.index("as measured") : body.index("Every recent version")]
     assert rows.index("Top picks for you") < rows.index("Hidden gems") and "0.154" in rows
 
