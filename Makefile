@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test bench tune lint format install install-dev
+.PHONY: demo test bench tune anchors lint format install install-dev
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ test: install-dev
 
 bench: install
 	$(PY) -m recommender.bench $(BENCH_ARGS)
+
+# Surprise and implicit, for the benchmark's side-by-side (optional; make bench uses them when present).
+ANCHORS_VENV ?= .venv-anchors
+anchors: $(ANCHORS_VENV)/.installed
+$(ANCHORS_VENV)/.installed: requirements-anchors.txt
+	test -x $(ANCHORS_VENV)/bin/python || $(PYTHON) -m venv $(ANCHORS_VENV)
+	$(ANCHORS_VENV)/bin/python -m pip install --quiet -r requirements-anchors.txt
+	touch $@
 
 # Hyper-parameters on validation data only, e.g. make tune TUNE_ARGS='--algorithm svd --protocol folds --set factors=50|100'
 tune: install

@@ -7,9 +7,10 @@
 3. With ``--rows``, the home page's personal rows (Top picks, Because you rated, Fans like you, Up next,
    Popular in, Hidden gems, New in the catalog), each built by the site's own row builder from the temporal
    training part and measured like the temporal protocol (``recommender.evaluation.served``).
-4. When Surprise can run (importable here, or ``--surprise-python`` / ``SURPRISE_PYTHON`` names an
-   interpreter that has it), Surprise's SVD, KNNBaseline and BaselineOnly on the same five folds (one run
-   each, so without a spread).
+4. When the anchor libraries' environment exists (``make anchors``, or ``--anchors-python`` /
+   ``ANCHORS_PYTHON``), Surprise's SVD, SVD++ and KNNBaseline on the folds and implicit's ALS and BPR on the
+   temporal protocol, each tuned with the same budget on the same inner validation splits as ours
+   (``recommender.anchors``), in the same tables.
 
 Each of our algorithms runs with ``--seeds`` seeds (3 by default): every figure is the mean ± sd over them,
 and for the temporal protocol each seed also breaks the ties in time its own way. Under each table, the
@@ -22,7 +23,6 @@ as JSON. An algorithm that fails is reported and the run goes on; the exit statu
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
@@ -47,36 +47,8 @@ from recommender.evaluation.served import ROW_COLUMNS, evaluate_served
 from recommender.evaluation.splitting import Split
 from recommender.movielens import read_ml100k_folds, read_movielens
 
-#: Run by the interpreter that has Surprise, with the ml-100k folder as its argument; prints JSON results.
-SURPRISE_SCRIPT = """
-import json, sys, time
-from surprise import SVD, BaselineOnly, Dataset, KNNBaseline, Reader, accuracy
-from surprise.model_selection import PredefinedKFold
-
-folder = sys.argv[1]
-files = [(f"{folder}/u{k}.base", f"{folder}/u{k}.test") for k in range(1, 6)]
-data = Dataset.load_from_folds(files, reader=Reader("ml-100k"))
-results = {}
-# KNNBaseline as Surprise's own benchmark table runs it: item-based, pearson_baseline similarity.
-item_pearson = {"name": "pearson_baseline", "user_based": False}
-for name, make in (("SVD", lambda: SVD(random_state=0)),
-                   ("KNNBaseline", lambda: KNNBaseline(sim_options=item_pearson, verbose=False)),
-                   ("BaselineOnly", lambda: BaselineOnly(verbose=False))):
-    folds = []
-    for train, test in PredefinedKFold().split(data):
-        algo = make()
-        started = time.perf_counter()
-        algo.fit(train)
-        fitted = time.perf_counter()
-        predictions = algo.test(test)
-        done = time.perf_counter()
-        folds.append({"rmse": accuracy.rmse(predictions, verbose=False),
-                      "mae": accuracy.mae(predictions, verbose=False),
-                      "fit_seconds": fitted - started, "predict_seconds": done - fitted})
-    mean = {key: sum(fold[key] for fold in folds) / len(folds) for key in folds[0]}
-    results[f"surprise {name}"] = mean | {"splits": folds}
-print(json.dumps(results))
-"""
+#: The separately installed environment with the anchor libraries (``make anchors``).
+ANCHORS_PYTHON = Path(__file__).resolve().parent.parent / ".venv-anchors" / "bin" / "python"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,16 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     args.output_dir.mkdir(parents=True, exist_ok=True)
     failed: list[str] = []
     seeds = list(range(args.seeds))
+    anchors_python = args.anchors_python or (str(ANCHORS_PYTHON) if ANCHORS_PYTHON.is_file() else None)
+    anchors = _anchors(anchors_python, path, args.seeds) if anchors_python and not args.no_anchors else {}
 
     if "folds" in args.protocols:
         explicit = [name for name in names if build(name).explicit]
         splits = make_splits("folds", data, folds=read_ml100k_folds(path))
-        results = _run("folds", explicit, splits, failed, seeds=seeds)
-        extra = {}
-        surprise_python = args.surprise_python or (sys.executable if importlib.util.find_spec("surprise") else None)
-        if surprise_python:
-            extra["surprise"] = _surprise(surprise_python, path)
-            results |= {name: result for name, result in extra["surprise"].items() if "rmse" in result}
+        results = _run("folds", explicit, splits, failed, seeds=seeds) | anchors.get("folds", {})
         _report("folds", results, args.output_dir, note="mean over the five folds; explicit algorithms only")
 
     if "temporal" in args.protocols:
@@ -121,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         def splits(seed: int) -> list[Split]:
             return make_splits("temporal", data, seed=seed)
 
-        results = _run("temporal", names, splits, failed, seeds=seeds)
+        results = _run("temporal", names, splits, failed, seeds=seeds) | anchors.get("temporal", {})
         _report("temporal", results, args.output_dir, note="every algorithm")
         if args.new_people:
             results = _run("temporal", names, splits, failed, seeds=seeds, new_people=True)
@@ -180,20 +149,27 @@ def _report_rows(splits: SplitsBySeed, seeds: list[int], output_dir: Path, *, ne
     (output_dir / f"{name}.json").write_text(json.dumps(document, indent=2))
 
 
-def _surprise(python: str, path: Path) -> dict[str, dict[str, Any]]:
-    """Surprise's figures on the same folds, from ``python``; {"surprise": {"error": ...}} when it cannot run."""
-    print(f"Surprise on the same folds, with {python} ...", flush=True)
+def _anchors(python: str, path: Path, seeds: int) -> dict[str, dict[str, Any]]:
+    """Surprise's and implicit's figures, tuned on the same inner splits (``recommender.anchors``), run by
+    ``python``; {} when it cannot run (the benchmark goes on without them)."""
+    print(f"The anchor libraries, tuned on the same inner splits, with {python} ...", flush=True)
     try:
         finished = subprocess.run(
-            [python, "-c", SURPRISE_SCRIPT, str(path)], capture_output=True, text=True, check=True, timeout=900
+            [python, "-m", "recommender.anchors", "--path", str(path), "--seeds", str(seeds)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=3600,
+            cwd=Path(__file__).resolve().parent.parent,
         )
         results = json.loads(finished.stdout)
     except (OSError, subprocess.SubprocessError, json.JSONDecodeError) as error:
         stderr = getattr(error, "stderr", "") or ""
-        print(f"Surprise could not run: {error} {stderr.strip()[-500:]}", file=sys.stderr)
-        return {"surprise": {"error": str(error)}}
-    for name, result in results.items():
-        print(summary_line(name, result), flush=True)
+        print(f"The anchors could not run: {error} {stderr.strip()[-500:]}", file=sys.stderr)
+        return {}
+    for protocol, figures in results.items():
+        for name, result in figures.items():
+            print(f"{summary_line(name, result)} [{protocol}; chosen on validation: {result.get('params')}]")
     return results
 
 
@@ -232,10 +208,11 @@ def _parser() -> argparse.ArgumentParser:
         help="Also replay the home page's personal rows on the temporal splits and measure each one.",
     )
     parser.add_argument(
-        "--surprise-python",
-        default=os.environ.get("SURPRISE_PYTHON"),
-        help="A Python with scikit-surprise, for the side-by-side (default: $SURPRISE_PYTHON, or this one).",
+        "--anchors-python",
+        default=os.environ.get("ANCHORS_PYTHON"),
+        help=f"A Python with Surprise and implicit (default: $ANCHORS_PYTHON, or {ANCHORS_PYTHON} if present).",
     )
+    parser.add_argument("--no-anchors", action="store_true", help="Leave the anchor libraries out.")
     return parser
 
 

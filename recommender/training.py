@@ -80,7 +80,15 @@ FAILURE_BACKOFF = timedelta(minutes=10)
 #: Artifacts kept per family besides the active one (rollback targets); older ones are deleted.
 KEEP_ARTIFACTS = 5
 #: Hyper-parameters that make every algorithm quick, for tests and the first `make demo` (RECOMMENDER_FAST=1).
-FAST_OVERRIDES: dict[str, Any] = {"epochs": 2, "factors": 8, "hidden": 16, "layers": (16, 8), "fold_in_steps": 5}
+FAST_OVERRIDES: dict[str, Any] = {
+    "epochs": 2,
+    "burn_in": 1,
+    "samples": 1,
+    "factors": 8,
+    "hidden": 16,
+    "layers": (16, 8),
+    "fold_in_steps": 5,
+}
 #: Only people with more ratings than this are held out, so the holdout measures the same kind of person
 #: from run to run (a wave of newcomers with one rating each would otherwise swing every metric).
 HOLDOUT_MIN_HISTORY = 5

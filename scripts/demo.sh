@@ -10,7 +10,8 @@ export DJANGO_SETTINGS_MODULE=movierec.settings
 $PY manage.py migrate --no-input -v0
 $PY manage.py demo_setup
 # The first start trains the quick families here (about half a minute on ml-100k) so the site opens with
-# personal rows; the neural ones take minutes and are queued for the worker below. Later starts skip both.
+# personal rows; the blend behind Top picks, the stars and the neural ones take minutes and are queued for the
+# worker below (until the blend is active, Top picks are the popular movies). Later starts skip both.
 $PY manage.py train --sync --missing --family collaborative --family content
 
 # A Celery worker with beat beside the web server retrains after new ratings. It uses Redis when REDIS_URL
@@ -29,7 +30,8 @@ stop_worker() {
 }
 trap stop_worker EXIT
 echo "Celery worker and beat started (pid $WORKER_PID, log in $LOG)"
-$PY manage.py train --missing --family ncf --family sequence || echo "NCF and sequence will train after the first ratings."
+$PY manage.py train --missing --family blend --family stars --family ncf --family sequence \
+  || echo "Top picks, the stars, NCF and sequence will train after the first ratings."
 
 echo "Starting the site on http://127.0.0.1:8000 (Ctrl-C stops it)"
 $PY manage.py runserver 127.0.0.1:8000

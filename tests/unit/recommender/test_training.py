@@ -14,11 +14,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from recommender import artifacts, training
+from recommender.algorithms import build
 from recommender.algorithms.interactions import Interactions
 from recommender.families import FAMILIES, Change, Family, Role
 from recommender.models import ModelVersion, TrainingState
 from tests.factories import MovieFactory, RatingFactory, UserFactory
 from tests.movielens_samples import write_ml100k
+from tests.unit.recommender.planted import planted
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -123,6 +125,17 @@ def test_a_collapse_is_caught_even_on_a_small_holdout():
 def test_fast_params_only_name_fields_the_algorithm_has():
     assert training.algorithm_params("popularity", fast=True) == {}
     assert training.algorithm_params("popularity", fast=False) == {}
+
+
+def test_every_family_member_fits_with_the_fast_params_a_blend_passing_them_to_its_components():
+    data, _, _ = planted(seed=0)
+    names = [name for family in FAMILIES.values() for name in family.members]
+
+    fitted = {name: build(name, **training.algorithm_params(name, fast=True)).fit(data) for name in names}
+
+    assert all(model.is_fitted for model in fitted.values())
+    sequence = next(c for c in fitted["blend"].components if c.name == "sequence")
+    assert sequence.config.epochs == training.FAST_OVERRIDES["epochs"]
 
 
 # -- the database side -------------------------------------------------------------------------------------------------
