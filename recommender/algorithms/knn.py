@@ -63,7 +63,9 @@ class KNNConfig(Config):
 
 @dataclass
 class ItemKNNConfig(KNNConfig):
-    # Tuned on ml-100k fold u1: RMSE 0.9255 (40 neighbours without damping: 0.9658).
+    # Validation RMSE on ml-100k's folds (a seeded 10% of each uK.base; `make tune TUNE_ARGS="--algorithm item_knn
+    # --protocol folds --set neighbours=50|100 --set damping=0.0|0.3"`): 0.9207 here, 0.9227 at 50 neighbours,
+    # 0.9341 without damping.
     neighbours: int = 100
     damping: float = 0.3
 

@@ -1,0 +1,61 @@
+"""The served blend's parts: feature transforms, the weighted mean, the weight search, the recency window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from recommender.algorithms import build
+from recommender.algorithms.blend import DAY, combine, coordinate_ascent, percentile_rows, zscore_rows
+from recommender.algorithms.interactions import History, Interactions
+
+
+def test_transforms_work_per_row_and_leave_missing_values_missing():
+    values = np.array([[1.0, 2.0, np.nan, 3.0], [np.nan] * 4, [5.0, 5.0, 5.0, 5.0]])
+
+    np.testing.assert_allclose(percentile_rows(values)[0], [0.0, 0.5, np.nan, 1.0])
+    np.testing.assert_allclose(zscore_rows(values)[0], [-1.2247449, 0.0, np.nan, 1.2247449], rtol=1e-6)
+    assert np.isnan(zscore_rows(values)[1]).all() and (zscore_rows(values)[2] == 0).all()
+    np.testing.assert_allclose(percentile_rows(values)[2], [0.5] * 4)
+
+
+def test_combine_is_a_weighted_mean_counting_a_missing_feature_as_neutral_and_nan_where_all_are_missing():
+    features = np.array([[1.0, np.nan, np.nan], [0.0, 1.0, np.nan]])
+
+    mixed = combine(features, np.array([3.0, 1.0]), neutral=0.5)
+
+    np.testing.assert_allclose(mixed[:2], [0.75, 0.375 + 0.25])
+    assert np.isnan(mixed[2])
+
+
+def test_the_weight_search_keeps_the_feature_that_finds_the_held_out_movie_and_drops_the_noise():
+    rng = np.random.default_rng(0)
+    people, movies = 200, 50
+    targets = rng.integers(0, movies, size=people)
+    signal = rng.normal(size=(people, movies))
+    signal[np.arange(people), targets] += 3.0
+    noise = rng.normal(size=(people, movies))
+    features = np.stack([noise, signal], axis=1).astype(np.float32)
+
+    weights = coordinate_ascent(features, targets, np.zeros((people, movies), dtype=bool), rounds=2, seed=0)
+
+    assert weights[1] == 1.0 and weights[0] < 0.5
+
+
+def test_recency_counts_the_ratings_in_the_window_before_the_persons_latest_rating():
+    day0 = 1_000_000.0
+    # Movie 1 was popular long ago, movie 2 in the last days before the person's latest rating.
+    users = [1, 2, 3, 4, 5, 6, 7, 8]
+    items = [1, 1, 1, 1, 2, 2, 3, 3]
+    stamps = [day0, day0, day0, day0, day0 + 99 * DAY, day0 + 99 * DAY, day0 + 99 * DAY, day0 + 120 * DAY]
+    data = Interactions.from_ids(users, items, [4.0] * 8, stamps)
+    blend = build("blend", components=["popularity"], recent_days=10.0, search_rounds=0).fit(data)
+
+    then = History.from_arrays([3], [4.0], [day0 + 100 * DAY])
+    recency = blend.features(then)[-1]
+
+    assert recency[data.item_index[2]] > recency[data.item_index[1]]
+    # No search (search_rounds=0): equal weights, each a third of the score.
+    assert blend.weight_table == pytest.approx(
+        {"popularity": 1 / 3, "rating count": 1 / 3, "recent ratings": 1 / 3}, abs=1e-4
+    )
