@@ -25,7 +25,6 @@ ALGORITHMS: dict[str, tuple[str, dict[str, Any]]] = {
     "sequence": ("recommender.algorithms.sequence:SequenceGRU", {}),
     "classifier": ("recommender.algorithms.classifier:RatingClassifier", {}),
     "hybrid": ("recommender.algorithms.hybrid:Hybrid", {}),
-    "hybrid_ranking": ("recommender.algorithms.hybrid:Hybrid", {"objective": "ranking"}),
     "blend": ("recommender.algorithms.blend:Blend", {}),
 }
 

@@ -55,7 +55,6 @@ FAST: dict[str, dict] = {
 }
 # The hybrids' components need their small settings too.
 FAST["hybrid"] = {"overrides": {"item_knn": FAST["item_knn"]}}
-FAST["hybrid_ranking"] = {"overrides": {"sequence": FAST["sequence"]}}
 FAST["blend"] = {"overrides": {"sequence": FAST["sequence"]}}
 
 #: Models that rank every person alike by design (a rating offset at most): the planted-taste checks do not apply.

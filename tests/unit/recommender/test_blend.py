@@ -8,6 +8,9 @@ import pytest
 from recommender.algorithms import build
 from recommender.algorithms.blend import DAY, combine, coordinate_ascent, percentile_rows, zscore_rows
 from recommender.algorithms.interactions import History, Interactions
+from recommender.evaluation.runner import PROTOCOLS, evaluate_split
+from recommender.evaluation.splitting import temporal_leave_last_out
+from tests.unit.recommender.planted import planted
 
 
 def test_transforms_work_per_row_and_leave_missing_values_missing():
@@ -59,3 +62,16 @@ def test_recency_counts_the_ratings_in_the_window_before_the_persons_latest_rati
     assert blend.weight_table == pytest.approx(
         {"popularity": 1 / 3, "rating count": 1 / 3, "recent ratings": 1 / 3}, abs=1e-4
     )
+
+
+def test_the_blend_leans_on_the_component_that_finds_the_held_out_movies():
+    # The likes only: planted() puts each person's dislikes last, and the held-out movie should be one of taste.
+    everything = planted(users=120)[0]
+    data = everything.select(everything.ratings >= 4)
+    blend = build("blend", components=["popularity", "content"]).fit(data)
+    popularity_weight, content_weight = blend.weights[:2]
+    assert content_weight > popularity_weight
+    held_out = temporal_leave_last_out(data)
+    blended = evaluate_split(blend.fit(held_out.train), held_out, PROTOCOLS["temporal"])
+    alone = evaluate_split(build("popularity").fit(held_out.train), held_out, PROTOCOLS["temporal"])
+    assert blended["ndcg@10"] > alone["ndcg@10"]

@@ -12,10 +12,7 @@ from recommender.algorithms import ALGORITHMS, build
 from recommender.algorithms.base import Recommender, load_arrays, save_arrays
 from recommender.algorithms.hybrid import DEFAULT_COMPONENTS, Hybrid, HybridConfig
 from recommender.algorithms.interactions import History, Interactions
-from recommender.evaluation.runner import PROTOCOLS, evaluate_split
-from recommender.evaluation.splitting import temporal_leave_last_out
 from tests.unit.recommender.margins import Check
-from tests.unit.recommender.planted import planted
 from tests.unit.recommender.synthetic import held_out_rmse, split, structured_ratings
 
 
@@ -110,19 +107,6 @@ def test_components_are_refitted_on_all_the_data_after_the_weights_are_learned()
     assert hybrid.components[0].fitted_on == len(data)
 
 
-def test_the_ranking_blend_leans_on_the_component_that_finds_the_held_out_movies():
-    # The likes only: planted() puts each person's dislikes last, and the held-out movie should be one of taste.
-    everything = planted(users=120)[0]
-    data = everything.select(everything.ratings >= 4)
-    hybrid = Hybrid(HybridConfig(objective="ranking", components=["popularity", "content"])).fit(data)
-    popularity_weight, content_weight = hybrid.weights
-    assert content_weight > popularity_weight
-    held_out = temporal_leave_last_out(data)
-    blended = evaluate_split(hybrid.fit(held_out.train), held_out, PROTOCOLS["temporal"])
-    alone = evaluate_split(build("popularity").fit(held_out.train), held_out, PROTOCOLS["temporal"])
-    assert blended["ndcg@10"] > alone["ndcg@10"]
-
-
 def test_save_puts_each_component_in_its_own_folder(tmp_path):
     data, _ = structured_ratings(seed=5)
     hybrid = Hybrid(HybridConfig(components=["baseline", "user_mean"])).fit(data)
@@ -135,20 +119,11 @@ def test_save_puts_each_component_in_its_own_folder(tmp_path):
     np.testing.assert_allclose(loaded.predict(data.history(0), items), hybrid.predict(data.history(0), items))
 
 
-def test_explicit_follows_the_objective():
-    assert Hybrid(HybridConfig()).explicit
-    ranking = Hybrid(HybridConfig(objective="ranking", components=["popularity"])).fit(planted()[0])
-    assert not ranking.explicit
-    with pytest.raises(NotImplementedError):
-        ranking.predict(History.empty(), ranking.item_ids[:2])
-
-
 def test_config_defaults_and_refusals():
-    assert HybridConfig().components == list(DEFAULT_COMPONENTS["explicit"])
-    assert HybridConfig(objective="ranking").components == list(DEFAULT_COMPONENTS["ranking"])
+    assert HybridConfig().components == list(DEFAULT_COMPONENTS)
     with pytest.raises(ValueError, match="unknown: \\['nope'\\]"):
         HybridConfig(components=["baseline", "nope"])
-    with pytest.raises(ValueError, match="cannot hold a hybrid"):
-        HybridConfig(components=["baseline", "hybrid_ranking"])
+    with pytest.raises(ValueError, match="cannot hold a hybrid or a blend"):
+        HybridConfig(components=["baseline", "blend"])
     with pytest.raises(ValueError, match="validation_share"):
         HybridConfig(validation_share=1.0)
