@@ -25,7 +25,7 @@ from recommender.algorithms.interactions import History, Interactions
 
 #: The components. Validation RMSE on ml-100k's folds (a seeded 10% of each uK.base; `make tune TUNE_ARGS=
 #: "--algorithm hybrid --protocol folds --set components=..."`): 0.8916 for these, 0.8945 without content,
-#: 0.8987 with bpmf, item_knn and baseline alone, VALIDATION_SVD with svd for bpmf. implicit_als contributes
+#: 0.8987 with bpmf, item_knn and baseline alone, 0.8999 with svd for bpmf. implicit_als contributes
 #: which movies a person chose to rate (as in SVD++), content their taste in genres.
 DEFAULT_COMPONENTS: tuple[str, ...] = ("bpmf", "item_knn", "implicit_als", "content", "baseline")
 COMPONENTS_DIR = "components"
