@@ -33,9 +33,9 @@ from typing import Any, Self
 import numpy as np
 from scipy.stats import rankdata
 
-from recommender.algorithms import ALGORITHMS, algorithm_class, build
 from recommender.algorithms.base import Config, Recommender, load_arrays, progress, save_arrays
 from recommender.algorithms.baseline import require_choice, require_non_negative, require_positive
+from recommender.algorithms.components import components_fit, components_load, components_save, require_components
 from recommender.algorithms.interactions import History, Interactions
 
 #: The components. Inner validation NDCG@10 on ml-100k (temporal, seed 0): sequence alone 0.1110, implicit_als
@@ -46,7 +46,6 @@ DEFAULT_COMPONENTS = ("sequence", "implicit_als", "item_knn")
 CONTEXT_FEATURES = ("rating count", "recent ratings")
 #: The recency feature counts ratings per item in this many equal slices of the data's time span.
 TIME_SLICES = 256
-COMPONENTS_DIR = "components"
 #: Weights tried for one feature, relative to the largest of the others (which stay put meanwhile).
 SEARCH_STEPS = (0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
 NDCG_AT = 10
@@ -77,14 +76,7 @@ class BlendConfig(Config):
     search_people: int = 2000
 
     def __post_init__(self) -> None:
-        unknown = [name for name in self.components if name not in ALGORITHMS]
-        if unknown or not self.components:
-            raise ValueError(f"BlendConfig.components must be registered algorithm names; unknown: {unknown}")
-        if any(ALGORITHMS[name][0].rsplit(":", 1)[-1] in ("Hybrid", "Blend") for name in self.components):
-            raise ValueError("BlendConfig.components cannot hold a blend or a hybrid")
-        unknown_overrides = sorted(set(self.overrides) - set(self.components))
-        if unknown_overrides:
-            raise ValueError(f"BlendConfig.overrides names no component: {unknown_overrides}")
+        require_components("BlendConfig", self.components, self.overrides)
         require_choice(self, "transform", tuple(TRANSFORMS))
         require_positive(self, "recent_days", "search_people")
         require_non_negative(self, "search_rounds")
@@ -257,16 +249,13 @@ class Blend(Recommender):
         return coordinate_ascent(features, targets, excluded, rounds=self.config.search_rounds, seed=self.config.seed)
 
     def _fit_components(self, data: Interactions, stage: str) -> list[Recommender]:
-        return [
-            build(name, **self.config.overrides.get(name, {})).fit(data)
-            for name in progress(self.config.components, desc=f"blend · fit components ({stage})")
-        ]
+        desc = f"blend · fit components ({stage})"
+        return components_fit(self.config.components, self.config.overrides, data, desc=desc)
 
     # -- saving and loading ---------------------------------------------------------------------------------------
 
     def save_state(self, directory: Path) -> None:
-        for index, component in enumerate(self.components):
-            component.save(directory / COMPONENTS_DIR / f"{index}-{self.config.components[index]}")
+        components_save(directory, self.config.components, self.components)
         save_arrays(
             directory,
             item_ids=self.item_ids,
@@ -278,10 +267,7 @@ class Blend(Recommender):
 
     def load_state(self, directory: Path) -> None:
         arrays = load_arrays(directory)
-        self.components = [
-            algorithm_class(name).load(directory / COMPONENTS_DIR / f"{index}-{name}")
-            for index, name in enumerate(self.config.components)
-        ]
+        self.components = components_load(directory, self.config.components)
         self.weights, self.log_counts = arrays["weights"], arrays["log_counts"]
         self.slice_edges, self.cumulative = arrays["slice_edges"], arrays["cumulative"]
         self._set_items(arrays["item_ids"])

@@ -18,9 +18,9 @@ from typing import Any, Self
 
 import numpy as np
 
-from recommender.algorithms import ALGORITHMS, algorithm_class, build
 from recommender.algorithms.base import Config, Recommender, load_arrays, progress, save_arrays
 from recommender.algorithms.baseline import clip_ratings, require_non_negative
+from recommender.algorithms.components import components_fit, components_load, components_save, require_components
 from recommender.algorithms.interactions import History, Interactions
 
 #: The components. Validation RMSE on ml-100k's folds (a seeded 10% of each uK.base; `make tune TUNE_ARGS=
@@ -28,7 +28,6 @@ from recommender.algorithms.interactions import History, Interactions
 #: 0.8987 with bpmf, item_knn and baseline alone, 0.8999 with svd for bpmf. implicit_als contributes
 #: which movies a person chose to rate (as in SVD++), content their taste in genres.
 DEFAULT_COMPONENTS: tuple[str, ...] = ("bpmf", "item_knn", "implicit_als", "content", "baseline")
-COMPONENTS_DIR = "components"
 
 
 @dataclass
@@ -48,12 +47,7 @@ class HybridConfig(Config):
     def __post_init__(self) -> None:
         if self.components is None:
             self.components = list(DEFAULT_COMPONENTS)
-        unknown = [name for name in self.components if name not in ALGORITHMS]
-        if unknown or not self.components:
-            raise ValueError(f"HybridConfig.components must be registered algorithm names; unknown: {unknown}")
-        # A blend inside a blend would fit its own components twice over for no gain.
-        if any(ALGORITHMS[name][0].rsplit(":", 1)[-1] in ("Hybrid", "Blend") for name in self.components):
-            raise ValueError("HybridConfig.components cannot hold a hybrid or a blend")
+        require_components("HybridConfig", self.components, self.overrides)
         if not 0 < self.validation_share < 1:
             raise ValueError(f"HybridConfig.validation_share must be between 0 and 1, got {self.validation_share}")
         require_non_negative(self, "reg")
@@ -140,14 +134,11 @@ class Hybrid(Recommender):
     # -- fitting, saving, loading ---------------------------------------------------------------------------------
 
     def _fit_components(self, data: Interactions, stage: str) -> list[Recommender]:
-        return [
-            build(name, **self.config.overrides.get(name, {})).fit(data)
-            for name in progress(self.config.components, desc=f"hybrid · fit components ({stage})")
-        ]
+        desc = f"hybrid · fit components ({stage})"
+        return components_fit(self.config.components, self.config.overrides, data, desc=desc)
 
     def save_state(self, directory: Path) -> None:
-        for index, component in enumerate(self.components):
-            component.save(directory / COMPONENTS_DIR / f"{index}-{self.config.components[index]}")
+        components_save(directory, self.config.components, self.components)
         save_arrays(
             directory,
             item_ids=self.item_ids,
@@ -160,10 +151,7 @@ class Hybrid(Recommender):
 
     def load_state(self, directory: Path) -> None:
         arrays = load_arrays(directory)
-        self.components = [
-            algorithm_class(name).load(directory / COMPONENTS_DIR / f"{index}-{name}")
-            for index, name in enumerate(self.config.components)
-        ]
+        self.components = components_load(directory, self.config.components)
         self.item_counts, self.weights = arrays["item_counts"], arrays["weights"]
         self.mean = float(arrays["mean"])
         self.feature_mean, self.feature_scale = arrays["feature_mean"], arrays["scale"]
