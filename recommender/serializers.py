@@ -48,6 +48,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "status",
             "params",
             "metrics",
+            "row_metrics",
             "n_ratings",
             "n_users",
             "n_items",

@@ -144,6 +144,15 @@ def test_staff_list_model_versions_filtered_by_family(staff_user, api_as):
     ]
 
 
+def test_staff_see_how_each_home_row_measured_on_the_blends_holdout(staff_user, api_as):
+    rows = {"top-picks": {"ndcg@10": 0.093, "hr@10": 0.17, "users": 943.0}}
+    ModelVersion.objects.create(family="blend", status=ModelVersion.Status.ACTIVE, row_metrics=rows)
+
+    response = api_as(staff_user).get("/api/v1/models/", {"family": "blend"})
+
+    assert response.json()["results"][0]["row_metrics"] == rows
+
+
 def test_staff_retrain_requests_each_family_asked_for(staff_user, api_as, monkeypatch):
     # Given a training queue that takes the first request and cannot be reached for the second
     requested: list[str] = []
