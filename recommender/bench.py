@@ -97,8 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             note = "every algorithm, each person folded in from their ratings with the user id withheld"
             _report("temporal", results, args.output_dir, note=note, name="temporal-new-people")
         if args.rows:
-            for new_people in (False, True) if args.new_people else (False,):
-                _report_rows(splits, seeds, args.output_dir, new_people=new_people)
+            _report_rows(splits, seeds, args.output_dir, new_people=(False, True) if args.new_people else (False,))
 
     print(f"Benchmark done in {time.perf_counter() - started:.0f} s; results in {args.output_dir}/")
     if failed:
@@ -137,16 +136,17 @@ def _report(
     (output_dir / f"{name or protocol}.json").write_text(json.dumps(document, indent=2))
 
 
-def _report_rows(splits: SplitsBySeed, seeds: list[int], output_dir: Path, *, new_people: bool) -> None:
+def _report_rows(splits: SplitsBySeed, seeds: list[int], output_dir: Path, *, new_people: tuple[bool, ...]) -> None:
     """The home page's personal rows, replayed on the temporal splits (``recommender.evaluation.served``)."""
-    results = evaluate_served(splits, seeds, new_people=new_people, log=_print)
-    who = "brand-new people (user id withheld)" if new_people else "trained people"
-    print(f"\nml-100k, protocol served rows ({SERVED_DESCRIPTION}), {who}; mean ± sd over {len(seeds)} seed(s)")
-    print(machine_description())
-    print(format_table(results, ROW_COLUMNS, first="row") + "\n", flush=True)
-    name = "served-rows-new-people" if new_people else "served-rows"
-    document = results_document(results, dataset="ml-100k", protocol="served", description=SERVED_DESCRIPTION)
-    (output_dir / f"{name}.json").write_text(json.dumps(document, indent=2))
+    measured = evaluate_served(splits, seeds, new_people=new_people, log=_print)
+    for who, results in measured.items():
+        people = "brand-new people (user id withheld)" if who else "trained people"
+        print(f"\nml-100k, protocol served rows ({SERVED_DESCRIPTION}), {people}; mean ± sd over {len(seeds)} seed(s)")
+        print(machine_description())
+        print(format_table(results, ROW_COLUMNS, first="row") + "\n", flush=True)
+        name = "served-rows-new-people" if who else "served-rows"
+        document = results_document(results, dataset="ml-100k", protocol="served", description=SERVED_DESCRIPTION)
+        (output_dir / f"{name}.json").write_text(json.dumps(document, indent=2))
 
 
 def _anchors(python: str, path: Path, seeds: int) -> dict[str, dict[str, Any]]:

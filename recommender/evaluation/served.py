@@ -156,20 +156,25 @@ def evaluate_served(
     splits_for: Callable[[int], list[Split]],
     seeds: list[int],
     *,
-    new_people: bool = False,
+    new_people: tuple[bool, ...] = (False,),
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
     log: Callable[[str], None] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Each row kind's figures, the mean ± sd over ``seeds`` (the families refitted for each seed)."""
-    runs: dict[str, list[dict[str, float]]] = defaultdict(list)
+) -> dict[bool, dict[str, dict[str, Any]]]:
+    """{new_people: {"row <kind>": figures}}, each figure the mean ± sd over ``seeds`` (the families fitted
+    once per seed and split, then measured for trained people, brand-new people, or both)."""
+    runs: dict[bool, dict[str, list[dict[str, float]]]] = {who: defaultdict(list) for who in new_people}
+    names = [name for family in FAMILIES.values() for name in family.members]
     for seed in seeds:
         for split in splits_for(seed):
-            names = [name for family in FAMILIES.values() for name in family.members]
             seeded = {name: {"seed": seed, **(overrides or {}).get(name, {})} for name in names}
             started = time.perf_counter()
             families = fit_families(split.train, overrides=seeded)
             if log is not None:
                 log(f"served rows, seed {seed}: families fitted in {time.perf_counter() - started:.0f} s")
-            for kind, figures in evaluate_rows(families, split, new_people=new_people).items():
-                runs[kind].append(figures)
-    return {f"row {kind}": {**spread_over_seeds(values), "seeds": len(values)} for kind, values in runs.items()}
+            for who in new_people:
+                for kind, figures in evaluate_rows(families, split, new_people=who).items():
+                    runs[who][kind].append(figures)
+    return {
+        who: {f"row {kind}": {**spread_over_seeds(values), "seeds": len(values)} for kind, values in kinds.items()}
+        for who, kinds in runs.items()
+    }

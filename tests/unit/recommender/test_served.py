@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from recommender.evaluation import served
 from recommender.evaluation.runner import PROTOCOLS, evaluate_split
 from recommender.evaluation.served import catalog_from, evaluate_rows, fit_families, stats_from
 from recommender.evaluation.splitting import temporal_leave_last_out
@@ -57,3 +58,20 @@ def test_brand_new_people_are_folded_in_from_their_ratings(families, split):
 
     assert new.keys() == trained.keys()
     assert new["popular-in"] == {**trained["popular-in"], "seconds": new["popular-in"]["seconds"]}
+
+
+def test_the_benchmark_fits_the_families_once_per_seed_and_measures_both_kinds_of_people(families, split, monkeypatch):
+    fits = []
+
+    def counting(train, *, overrides=None):
+        fits.append(overrides["blend"]["seed"])
+        return families  # fitted once for the module: what is tested here is the bookkeeping around the fits
+
+    monkeypatch.setattr(served, "fit_families", counting)
+
+    measured = served.evaluate_served(lambda seed: [split], [0, 1], new_people=(False, True))
+
+    assert fits == [0, 1]
+    assert measured.keys() == {False, True}
+    top = measured[False]["row top-picks"]
+    assert top["seeds"] == 2 and top["ndcg@10_sd"] is not None
