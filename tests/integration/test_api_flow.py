@@ -74,3 +74,12 @@ def test_register_rate_get_picks_hide_one(trained):
     assert hidden not in shown
     assert len(shown) == len(set(shown))
     assert Movie.objects.filter(pk=hidden).exists()
+
+
+def test_training_the_blend_measured_the_home_rows_on_its_holdout(trained):
+    blend = ModelVersion.objects.get(family="blend", status=ModelVersion.Status.ACTIVE)
+
+    rows = blend.row_metrics
+    assert {"top-picks", "because", "popular-in"} <= set(rows)
+    assert rows["top-picks"]["ndcg@10"] == pytest.approx(blend.metrics["blend"]["ndcg@10"])
+    assert rows["top-picks"]["users"] == blend.metrics["blend"]["ranked_users"]
