@@ -93,11 +93,43 @@ class SurpriseModel(Recommender):
         return self
 
     def predict(self, history: History, items: np.ndarray) -> np.ndarray:
-        user = str(history.user_id)
-        return np.array([self.model.predict(user, str(int(item))).est for item in np.asarray(items)])
+        items = np.asarray(items, dtype=np.int64)
+        if self.config.algorithm == "KNNBaseline":
+            user = str(history.user_id)
+            return np.array([self.model.predict(user, str(int(item))).est for item in items])
+        return self._factor_estimates(history.user_id, items)
+
+    def _factor_estimates(self, user_id: int | None, items: np.ndarray) -> np.ndarray:
+        """SVD's and SVD++'s estimates for many movies at once, the arithmetic of their ``predict``: the global
+        mean, the known biases, and the factors' dot product when both are known, clipped to the scale."""
+        trainset, model = self.model.trainset, self.model
+        user = _inner(trainset.to_inner_uid, user_id)
+        inner = np.array([_inner(trainset.to_inner_iid, int(item)) for item in items])
+        known = inner >= 0
+        estimates = np.full(len(items), trainset.global_mean)
+        if user >= 0:
+            estimates += model.bu[user]
+        estimates[known] += model.bi[inner[known]]
+        if user >= 0 and known.any():
+            taste = model.pu[user]
+            if self.config.algorithm == "SVDpp":
+                rated = [j for j, _ in trainset.ur[user]]
+                taste = taste + model.yj[rated].sum(axis=0) / np.sqrt(len(rated))
+            estimates[known] += model.qi[inner[known]] @ taste
+        return np.clip(estimates, 0.5, 5.0)
 
     def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
         return self.predict(history, self.item_ids if items is None else items)
+
+
+def _inner(to_inner, raw: int | None) -> int:
+    """Surprise's inner id for an outside id, or -1 when it never saw it."""
+    if raw is None:
+        return -1
+    try:
+        return int(to_inner(str(raw)))
+    except ValueError:
+        return -1
 
 
 @dataclass
