@@ -159,7 +159,7 @@ def _anchors(python: str, path: Path, seeds: int) -> dict[str, dict[str, Any]]:
             capture_output=True,
             text=True,
             check=True,
-            timeout=3600,
+            timeout=4 * 3600,  # KNNBaseline scores one (person, movie) pair at a time: the slow part
             cwd=Path(__file__).resolve().parent.parent,
         )
         results = json.loads(finished.stdout)
