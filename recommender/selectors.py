@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from datetime import timedelta
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,7 +22,7 @@ from catalog.models import Genre, Movie
 from ratings.models import Feedback, Profile, Rating
 from recommender.data import history_for_user
 from recommender.models import ModelVersion
-from recommender.rows.inputs import CatalogSnapshot, PersonState, RatingStats
+from recommender.rows.inputs import DAMPING, TRENDING_WINDOW, CatalogSnapshot, PersonState, RatingStats
 
 #: A cached snapshot is rebuilt at least this often, which also catches what the fingerprints cannot
 #: see (a genre added to a movie, a deleted rating).
@@ -31,11 +30,6 @@ MAX_AGE_SECONDS = 300.0
 #: Rating statistics that took less than this to build are rebuilt on every new rating (small sites and
 #: tests stay exact); slower ones wait for MAX_AGE_SECONDS, so a busy site does not re-aggregate per rating.
 CHEAP_REBUILD_SECONDS = 0.02
-#: "Trending" counts ratings made in this window before the newest rating (not before now: imported
-#: data sets end years ago, and their last month is still the most recent activity they have).
-TRENDING_WINDOW = timedelta(days=30)
-#: Damping of a movie's mean rating towards the global mean, as in the popularity model.
-DAMPING = 5.0
 
 
 class _Cached:

@@ -30,7 +30,7 @@ from recommender.evaluation.runner import spread_over_seeds
 from recommender.evaluation.splitting import Split
 from recommender.families import FAMILIES
 from recommender.rows import BUILDERS, Candidates, ServingModels, Taste, rank
-from recommender.rows.inputs import CatalogSnapshot, PersonState, RatingStats
+from recommender.rows.inputs import DAMPING, TRENDING_WINDOW, CatalogSnapshot, PersonState, RatingStats
 
 K = 10
 DESCRIPTION = (
@@ -46,9 +46,6 @@ ROW_COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("users", "people", 0),
     ("users_in_row", "in row", 0),
 )
-#: Damping of a movie's mean towards the global mean, and the trending window, as on the site.
-DAMPING = 5.0
-TRENDING_DAYS = 30.0
 
 
 def catalog_from(data: Interactions) -> CatalogSnapshot:
@@ -85,7 +82,7 @@ def stats_from(data: Interactions, catalog: CatalogSnapshot) -> RatingStats:
     sums = np.bincount(positions, weights=data.ratings, minlength=len(catalog))
     damped = (sums + DAMPING * data.global_mean) / (counts + DAMPING)
     newest = float(data.timestamps.max()) if len(data) else 0.0
-    recent = data.timestamps >= newest - TRENDING_DAYS * 86_400.0
+    recent = data.timestamps >= newest - TRENDING_WINDOW.total_seconds()
     recent_counts = np.bincount(positions[recent], minlength=len(catalog)).astype(np.int64)
     return RatingStats(("split",), counts, damped, recent_counts, built_at=0.0, build_seconds=0.0)
 

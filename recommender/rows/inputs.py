@@ -8,11 +8,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 
 import numpy as np
 
 from recommender.algorithms.interactions import History
+
+#: "Trending" counts ratings made in this window before the newest rating (not before now: imported
+#: data sets end years ago, and their last month is still the most recent activity they have).
+TRENDING_WINDOW = timedelta(days=30)
+#: Damping of a movie's mean rating towards the global mean, as in the popularity model.
+DAMPING = 5.0
 
 
 @dataclass(frozen=True, eq=False)
