@@ -25,9 +25,9 @@ from recommender.algorithms import ALGORITHMS
 from recommender.algorithms.base import set_progress
 from recommender.bench import default_path
 from recommender.evaluation.report import machine_description
-from recommender.evaluation.runner import PROTOCOLS, format_figure, make_splits
+from recommender.evaluation.runner import PROTOCOLS, make_splits
 from recommender.evaluation.splitting import INNER_SHARE
-from recommender.evaluation.tuning import OBJECTIVES, format_params, grid, tune
+from recommender.evaluation.tuning import OBJECTIVES, format_entry, format_params, grid, tune
 from recommender.movielens import read_ml100k_folds, read_movielens
 
 VALIDATION = {
@@ -85,9 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"\n{args.algorithm} on the {args.protocol} validation split, best first ({len(args.set)} parameter(s)):")
     for entry in ranked:
-        value, spread = entry[metric], entry[f"{metric}_sd"]
-        figure = "-" if value is None else format_figure(value, 4, spread)
-        print(f"  {metric} {figure}  {format_params(entry['params'])}")
+        print(f"  {metric} {format_entry(entry, metric)}  {format_params(entry['params'])}")
     args.output_dir.mkdir(parents=True, exist_ok=True)
     out = args.output_dir / f"tune-{args.algorithm}-{args.protocol}.json"
     document = {"algorithm": args.algorithm, "protocol": args.protocol, "validation": VALIDATION[args.protocol]}

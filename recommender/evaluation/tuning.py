@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from recommender.evaluation.runner import Protocol, evaluate_algorithm
+from recommender.evaluation.runner import Protocol, evaluate_algorithm, format_figure
 from recommender.evaluation.splitting import Split, inner_validation
 
 #: metric -> whether higher is better.
@@ -60,7 +60,7 @@ def tune(
         }
         scored.append(entry)
         if log is not None:
-            log(f"{name} {format_params(params)}: {metric} {_figure(entry, metric)}")
+            log(f"{name} {format_params(params)}: {metric} {format_entry(entry, metric)}")
     sign = -1.0 if OBJECTIVES[metric] else 1.0
     return sorted(scored, key=lambda entry: sign * entry[metric] if entry[metric] is not None else float("inf"))
 
@@ -69,8 +69,7 @@ def format_params(params: Mapping[str, Any]) -> str:
     return ", ".join(f"{key}={value!r}" for key, value in params.items()) or "(defaults)"
 
 
-def _figure(entry: Mapping[str, Any], metric: str) -> str:
-    value, spread = entry.get(metric), entry.get(f"{metric}_sd")
-    if value is None:
-        return "-"
-    return f"{value:.4f} ± {spread:.4f}" if spread is not None else f"{value:.4f}"
+def format_entry(entry: Mapping[str, Any], metric: str) -> str:
+    """A scored setting's figure, with its spread over seeds when there were several."""
+    value = entry.get(metric)
+    return "-" if value is None else format_figure(value, 4, entry.get(f"{metric}_sd"))
