@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from recommender.algorithms import ALGORITHMS
+from recommender.algorithms import ALGORITHMS, build
 from recommender.algorithms.base import set_progress
 from recommender.bench import default_path
 from recommender.evaluation.report import machine_description
@@ -59,6 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.algorithm not in ALGORITHMS:
         print(f"Unknown algorithm {args.algorithm!r}; known: {', '.join(ALGORITHMS)}", file=sys.stderr)
         return 2
+    settings = grid(dict(args.set))
+    for params in settings:
+        try:
+            build(args.algorithm, **params)
+        except (TypeError, ValueError) as error:
+            print(f"--set {format_params(params)}: {error}", file=sys.stderr)
+            return 2
     metric = args.metric or ("ndcg@10" if args.protocol == "temporal" else "rmse")
     started = time.perf_counter()
     data = read_movielens(path)
@@ -73,7 +80,6 @@ def main(argv: list[str] | None = None) -> int:
         def outer(seed: int):
             return make_splits("temporal", data, seed=seed)
 
-    settings = grid(dict(args.set))
     ranked = tune(
         args.algorithm,
         outer,

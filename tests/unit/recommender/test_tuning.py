@@ -11,7 +11,7 @@ from recommender.evaluation.leakage import LeakageGuard
 from recommender.evaluation.runner import PROTOCOLS
 from recommender.evaluation.splitting import INNER_SHARE, inner_validation, temporal_leave_last_out
 from recommender.evaluation.tuning import grid, tune
-from recommender.tune import parse_choice
+from recommender.tune import main, parse_choice
 from tests.unit.recommender.planted import planted
 
 
@@ -78,3 +78,12 @@ def test_a_choice_on_the_command_line_is_json_values_split_by_bars():
         [["sequence", "item_knn"], ["sequence"]],
     )
     assert parse_choice("transform=zscore|percentile") == ("transform", ["zscore", "percentile"])
+
+
+@pytest.mark.parametrize(("choice", "named"), [("no_such=1", "no_such"), ("neighbours=-3", "neighbours")])
+def test_a_bad_setting_is_refused_before_anything_runs(tmp_path, capsys, choice, named):
+    (tmp_path / "u.data").write_text("")  # the data set is never read: the setting is checked first
+
+    status = main(["--algorithm", "item_knn", "--set", choice, "--path", str(tmp_path), "--output-dir", str(tmp_path)])
+
+    assert status == 2 and named in capsys.readouterr().err
