@@ -6,7 +6,7 @@ from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from catalog.api import GenreViewSet, MovieViewSet
-from movierec.api import MeView, RegisterView, TokenRefreshView, TokenView
+from movierec.accounts.api import MeView, MyDevicesView, MyDeviceView, RegisterView, TokenRefreshView, TokenView
 from movierec.api_errors import not_found
 from ratings.api import MyDataView, MyExportView, MyFeedbackViewSet, MyRatingViewSet
 from recommender.api import (
@@ -32,6 +32,8 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("me/", MeView.as_view(), name="me"),
+    path("me/devices/", MyDevicesView.as_view(), name="my-devices"),
+    path("me/devices/<str:token_key>/", MyDeviceView.as_view(), name="my-device"),
     path("me/export/", MyExportView.as_view(), name="my-export"),
     path("me/data/", MyDataView.as_view(), name="my-data"),
     path("me/recommendations/", MyRecommendationsView.as_view(), name="my-recommendations"),

@@ -6,13 +6,13 @@ A value that cannot be used stops the process with a message naming it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from movierec.lib.env import EnvError, env_bool, env_int, env_list, env_path, env_rate, env_str
-from movierec.lib.net import tcp_reachable
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,13 +33,36 @@ try:
     # The blend's training also replays the home page's rows on its holdout (fitting every family once more).
     MEASURE_SERVED_ROWS = env_bool("MEASURE_SERVED_ROWS", default=True)
     DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
-    EMAIL_BACKEND = env_str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+    # With DEBUG off, mail goes out over SMTP (EMAIL_HOST...): a password-reset link never lands in a log.
+    EMAIL_BACKEND = env_str(
+        "EMAIL_BACKEND",
+        default="django.core.mail.backends.console.EmailBackend"
+        if DEBUG
+        else "django.core.mail.backends.smtp.EmailBackend",
+    )
+    EMAIL_HOST = env_str("EMAIL_HOST", default="localhost")
+    EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="MovieRec <noreply@movierec.local>")
     LOG_LEVEL = env_str("LOG_LEVEL", default="INFO").upper()
     API_PAGE_SIZE = env_int("API_PAGE_SIZE", 20, minimum=1)
     API_THROTTLE_ANON = env_rate("API_THROTTLE_ANON", "60/minute")
     API_THROTTLE_USER = env_rate("API_THROTTLE_USER", "600/minute")
     API_THROTTLE_AUTH = env_rate("API_THROTTLE_AUTH", "10/minute")
+    API_THROTTLE_SIGNUP = env_rate("API_THROTTLE_SIGNUP", "5/hour")
+    #: How many reverse proxies in front of the site add to X-Forwarded-For. 0: the header is ignored, and the
+    #: client is the socket's address; a client can then not pick its own address for throttles and lockouts.
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0, minimum=0)
+    #: HTTPS is terminated by a proxy that sets X-Forwarded-Proto (trust that header only then).
+    PROXY_SETS_FORWARDED_PROTO = env_bool("PROXY_SETS_FORWARDED_PROTO", default=False)
+    API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30, minimum=1)
+    LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+    LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 except EnvError as error:
     raise ImproperlyConfigured(str(error)) from None
 
@@ -68,9 +91,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "movierec.accounts",
     "catalog",
     "ratings",
     "recommender",
@@ -86,7 +111,51 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: it turns a sign-in that django-axes refused into the lockout answer (accounts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    # First: it refuses a locked-out account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: lock an account, and separately an address, after repeated failures; a success resets them.
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "movierec.accounts.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "movierec.accounts.lockout.lockout_response"
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # the database, not the cache: Redis may be down
+AXES_VERBOSE = False
+
+# django-rest-knox: one hashed, expiring token per signed-in device (movierec.accounts.models.DeviceToken).
+KNOX_TOKEN_MODEL = "accounts.DeviceToken"
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": timedelta(days=API_TOKEN_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# django-csp: the site's own files only. HTMX's indicator styles are in site.css (includeIndicatorStyles off);
+# style *attributes* stay allowed for the generated poster colours and progress bars (they cannot run code).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "movierec.urls"
 WSGI_APPLICATION = "movierec.wsgi.application"
@@ -136,11 +205,12 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Redis carries the broker and the cache when it answers; otherwise an embedded
-# transport (files under var/) lets `make demo` run on a laptop with no server.
-REDIS_AVAILABLE = bool(REDIS_URL) and tcp_reachable(REDIS_URL)
+# With REDIS_URL set, Redis carries the broker and the cache, always: a process started during an outage keeps
+# retrying it (and the durable change counter plus the sweep cover the gap), never switches to a second broker
+# that no worker reads. Only with REDIS_URL unset does an embedded transport (files under var/) let `make demo`
+# run on a laptop with no server.
 BROKER_DIR = VAR_DIR / "broker"
-if REDIS_AVAILABLE:
+if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # Publishing (a rating's on-commit enqueue) must not hang on a dead broker: one quick retry, then the
     # caller logs it and the training sweep catches up. The worker's reconnects have their own retry settings.
@@ -151,7 +221,17 @@ if REDIS_AVAILABLE:
         "interval_step": 0.2,
         "interval_max": 0.2,
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # django-redis with IGNORE_EXCEPTIONS: when Redis is down a read misses and a write is dropped (and logged), so
+    # throttles and cached pages are skipped and everything else answers; /healthz reports it.
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.3, "SOCKET_TIMEOUT": 0.5},
+        }
+    }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "movierec.cache"
 else:
     for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
@@ -191,7 +271,7 @@ REST_FRAMEWORK = {
     # Token first: an anonymous request then gets 401 with WWW-Authenticate, not 403.
     # Session auth lets the browser use the API; DRF enforces CSRF on its writes.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -204,7 +284,13 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
         "rest_framework.throttling.ScopedRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_ANON, "user": API_THROTTLE_USER, "auth": API_THROTTLE_AUTH},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": API_THROTTLE_ANON,
+        "user": API_THROTTLE_USER,
+        "auth": API_THROTTLE_AUTH,
+        "signup": API_THROTTLE_SIGNUP,
+    },
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "EXCEPTION_HANDLER": "movierec.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -227,7 +313,10 @@ SPECTACULAR_SETTINGS = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if PROXY_SETS_FORWARDED_PROTO:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# /healthz answers over plain HTTP too: a load balancer probes the backend directly.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 LOGGING = {
     "version": 1,

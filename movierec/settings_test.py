@@ -17,6 +17,10 @@ os.environ.setdefault("MODEL_DIR", tempfile.mkdtemp(prefix="movierec-models-"))
 os.environ.setdefault("API_THROTTLE_ANON", "100000/minute")
 os.environ.setdefault("API_THROTTLE_USER", "100000/minute")
 os.environ.setdefault("API_THROTTLE_AUTH", "100000/minute")
+os.environ.setdefault("API_THROTTLE_SIGNUP", "100000/minute")
+# The test client speaks plain HTTP: production's redirect to HTTPS and HSTS are tested on their own.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 
 from movierec.settings import *  # noqa: F403  (the test settings extend the real ones)
 

@@ -1,22 +1,25 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from catalog.views import insights_page
-from movierec import views
+from movierec.accounts import views as accounts
+from movierec.health import healthz
 from recommender.views import home
 
 urlpatterns = [
     path("", home, name="home"),
-    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/me/", accounts.account, name="account"),
+    path("accounts/devices/<str:token_key>/revoke/", accounts.device_revoke, name="device_revoke"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("movies/", include("catalog.urls")),
     path("me/", include("ratings.urls")),
     path("recommendations/", include("recommender.urls")),
     path("insights/", insights_page, name="insights"),
     path("admin/", admin.site.urls),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),
     path("api/v1/", include("movierec.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

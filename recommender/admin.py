@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from movierec.permissions import ACTIVATE, RETRAIN
 from recommender.models import ModelVersion, TrainingState
 from recommender.training import family_rollback, training_request, version_activate
 
@@ -20,6 +21,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # versions come from training runs only
 
+    # The actions need our own permissions, not merely a view of the list (allowed_permissions below).
+    def has_retrain_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(RETRAIN)
+
+    def has_activate_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(ACTIVATE)
+
     @admin.display(description="Holdout (NDCG@10 / HR@10 / RMSE)")
     def headline_metrics(self, version: ModelVersion) -> str:
         parts = []
@@ -28,7 +36,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             parts.append(f"{algorithm} " + " / ".join("–" if value is None else f"{value:.3f}" for value in values))
         return "; ".join(parts) or "–"
 
-    @admin.action(description="Retrain now (the selected versions' families)")
+    @admin.action(description="Retrain now (the selected versions' families)", permissions=["retrain"])
     def retrain_now(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
         for family in sorted(set(queryset.values_list("family", flat=True))):
             if training_request(family=family):
@@ -36,7 +44,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"Could not enqueue a {family} retrain: is the broker up?", messages.ERROR)
 
-    @admin.action(description="Activate the selected version")
+    @admin.action(description="Activate the selected version", permissions=["activate"])
     def activate(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
@@ -47,7 +55,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, f"{version} has no saved artifact and cannot be activated.", messages.ERROR)
 
-    @admin.action(description="Roll back to the previously active version (the selected versions' families)")
+    @admin.action(
+        description="Roll back to the previously active version (the selected versions' families)",
+        permissions=["activate"],
+    )
     def roll_back(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
         for family in sorted(set(queryset.values_list("family", flat=True))):
             previous = family_rollback(family=family)

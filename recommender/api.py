@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from catalog.models import Movie
 from movierec.api_pagination import LimitQuerySerializer
+from movierec.permissions import RETRAIN, StaffModelPermissions, staff_with
 from recommender import selectors, services, training
 from recommender.families import FAMILIES
 from recommender.models import ModelVersion
@@ -100,7 +101,7 @@ class SimilarMoviesView(APIView):
     list=extend_schema(summary="Trained model versions (staff)", parameters=[ModelVersionQuerySerializer])
 )
 class ModelVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [StaffModelPermissions]
     serializer_class = ModelVersionSerializer
     queryset = ModelVersion.objects.none()
 
@@ -109,7 +110,7 @@ class ModelVersionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class RetrainView(APIView):
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [staff_with(RETRAIN)]
 
     @extend_schema(
         summary="Retrain now (staff): skips the debounce and trains even with no new ratings",

@@ -47,9 +47,9 @@ class RecommenderConfig(AppConfig):
         from catalog.importers.signals import movielens_imported as imported
         from catalog.models import Movie, MovieTag
         from ratings.services import change_listeners
-        from recommender.checks import model_dir_writable
+        from recommender.checks import model_dir_readable
 
-        register(model_dir_writable)
+        register(model_dir_readable)
         if ratings_changed not in change_listeners:
             change_listeners.append(ratings_changed)
         for model in (Movie, MovieTag):

@@ -42,6 +42,10 @@ class ModelVersion(models.Model):
 
     class Meta:
         ordering = ["-created", "-id"]
+        permissions = [
+            ("retrain_models", "Can retrain recommender models"),
+            ("activate_modelversion", "Can activate a model version or roll a family back"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["family"], condition=models.Q(status="active"), name="recommender_one_active_per_family"

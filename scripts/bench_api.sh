@@ -44,9 +44,9 @@ fi
 # One token per person, for the first PEOPLE imported MovieLens users (ml_1, ml_2, ...).
 $PY manage.py shell --no-imports -c "
 from django.contrib.auth import get_user_model
-from movierec.services import token_issue
+from movierec.accounts.services import token_issue
 people = get_user_model().objects.filter(username__startswith='ml_').order_by('id')[:$PEOPLE]
-print('\n'.join(token_issue(user=person).key for person in people))
+print('\n'.join(token_issue(user=person)[1] for person in people))
 " | grep -E '^[0-9a-f]{40}$' > "$WORK/tokens.txt"
 
 cat > "$WORK/report.lua" <<'LUA'

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from rest_framework.test import APIClient
 
-from movierec.services import token_issue
+from movierec.accounts.services import token_issue
 from tests.factories import UserFactory
 
 
@@ -39,7 +39,7 @@ def api_as(db) -> Callable[[AbstractBaseUser], APIClient]:
 
     def make(user: AbstractBaseUser) -> APIClient:
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user)[1]}")
         return client
 
     return make

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -21,6 +22,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
     # Hashed before the insert: a set_password() after it would not be saved (skip_postgeneration_save).
     password = factory.django.Password("a-good-passphrase-42")
+
+    @factory.post_generation
+    def permissions(user, create: bool, names, **kwargs) -> None:
+        """``UserFactory(permissions=["catalog.add_movie", ...])``: grant these model permissions."""
+        if create and names:
+            for name in names:
+                app_label, codename = name.split(".")
+                user.user_permissions.add(
+                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
+                )
 
 
 class ProfileFactory(factory.django.DjangoModelFactory):

@@ -26,7 +26,7 @@ from catalog.models import Genre, Movie, MovieTag, Tag
 from catalog.titles import sort_title
 from ratings.models import SCORES, Profile, Rating
 
-#: MovieLens user 42 becomes the Django user "ml_42".
+#: MovieLens user 42 becomes the Django user "ml_42" (a name sign-up refuses); Profile.movielens_id says who it is.
 USERNAME_PREFIX = "ml_"
 _DELETE_CHUNK = 500
 
@@ -148,31 +148,50 @@ def _movie_genres_sync(clean: CleanDataset, movie_ids: dict[int, int], genre_ids
 
 
 def _movielens_user_queryset() -> QuerySet:
-    User = get_user_model()
-    return User.objects.filter(**{f"{User.USERNAME_FIELD}__startswith": USERNAME_PREFIX}).values("pk")
+    return Profile.objects.filter(movielens_id__isnull=False).values("user_id")
 
 
 def _movielens_user_ids() -> dict[int, int]:
+    """MovieLens id -> user pk. The identity is ``Profile.movielens_id`` only, never a username: anyone could
+    have signed up as "ml_5" before an import (sign-up now refuses such names, but older accounts may hold one)."""
+    return dict(Profile.objects.filter(movielens_id__isnull=False).values_list("movielens_id", "user_id"))
+
+
+def _free_usernames(movielens_ids: list[int]) -> dict[int, str]:
+    """A username per new MovieLens person: "ml_<id>", or "ml_<id>-2" and on if an account already has it."""
     User = get_user_model()
-    names = User.objects.filter(**{f"{User.USERNAME_FIELD}__startswith": USERNAME_PREFIX}).values_list(
-        User.USERNAME_FIELD, "pk"
+    field = User.USERNAME_FIELD
+    wanted = {movielens_id: movielens_username(movielens_id) for movielens_id in movielens_ids}
+    taken = set(
+        User.objects.filter(**{f"{field}__startswith": USERNAME_PREFIX}).values_list(field, flat=True).iterator()
     )
-    prefix = len(USERNAME_PREFIX)
-    return {int(name[prefix:]): pk for name, pk in names if name[prefix:].isdigit()}
+    for movielens_id, name in wanted.items():
+        suffix = 2
+        while name in taken:
+            name, suffix = f"{movielens_username(movielens_id)}-{suffix}", suffix + 1
+        wanted[movielens_id] = name
+        taken.add(name)
+    return wanted
 
 
 def _users_upsert(clean: CleanDataset) -> dict[int, int]:
     """Create the users that do not exist yet; returns movielens id -> user pk. Existing users are left alone."""
     User = get_user_model()
     existing = _movielens_user_ids()
+    names = _free_usernames([user.movielens_id for user in clean.users if user.movielens_id not in existing])
     # make_password(None) is exactly what set_unusable_password() stores: these people cannot log in.
-    rows = (
-        (movielens_username(user.movielens_id), make_password(None))
-        for user in clean.users
-        if user.movielens_id not in existing
+    rows_upsert(
+        model=User,
+        fields=[User.USERNAME_FIELD, "password"],
+        rows=((name, make_password(None)) for name in names.values()),
+        unique_fields=[User.USERNAME_FIELD],
     )
-    rows_upsert(model=User, fields=[User.USERNAME_FIELD, "password"], rows=rows, unique_fields=[User.USERNAME_FIELD])
-    ids = _movielens_user_ids()
+    created = dict(
+        User.objects.filter(**{f"{User.USERNAME_FIELD}__in": list(names.values())}).values_list(
+            User.USERNAME_FIELD, "pk"
+        )
+    )
+    ids = {**existing, **{movielens_id: created[name] for movielens_id, name in names.items()}}
     return {user.movielens_id: ids[user.movielens_id] for user in clean.users}
 
 

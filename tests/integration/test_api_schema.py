@@ -18,7 +18,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
-from movierec.services import token_issue
+from movierec.accounts.services import token_issue
 from ratings.models import Feedback
 from recommender import api as recommender_api
 from recommender import services as recommender_services
@@ -55,7 +55,7 @@ def auth_header(db, monkeypatch) -> dict[str, str]:
         for movie in movies[:6]:
             RatingFactory(user=person, movie=movie, score=4.0)
     FeedbackFactory(user=staff, movie=movies[7], kind=Feedback.Kind.WATCHLIST)
-    return {"Authorization": f"Token {token_issue(user=staff).key}"}
+    return {"Authorization": f"Token {token_issue(user=staff)[1]}"}
 
 
 # Loaded at collection (the schema view needs no database); from_fixture would defer it, but it does not run

@@ -1,9 +1,10 @@
-"""Who may do what: every API endpoint as anonymous, the owner, another person and staff.
+"""Who may do what: every API endpoint as anonymous, the owner, another person, and staff without and with the
+model permissions the endpoint needs.
 
 The owner has a rating and a feedback entry; another person (and staff, who get no
 special reach into people's data) asking for those ids gets 404. Anonymous gets 401
-with a WWW-Authenticate header wherever signing in is needed; non-staff get 403 on
-staff endpoints.
+with a WWW-Authenticate header wherever signing in is needed; non-staff, and staff
+without the permission, get 403 on staff endpoints.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from typing import Any
 
 import pytest
 
+from movierec.accounts.services import token_issue
+from movierec.permissions import RETRAIN
 from ratings.models import Feedback
 from recommender import api as recommender_api
 from tests.factories import FeedbackFactory, MovieFactory, RatingFactory, UserFactory
 
-ANON, OWNER, OTHER, STAFF = "anonymous", "owner", "other", "staff"
-WHO = (ANON, OWNER, OTHER, STAFF)
+ANON, OWNER, OTHER, STAFF, PERMITTED = "anonymous", "owner", "other", "staff", "staff with the permission"
+WHO = (ANON, OWNER, OTHER, STAFF, PERMITTED)
+#: What PERMITTED staff hold: each staff endpoint needs one of these, and no other endpoint needs any.
+STAFF_PERMISSIONS = ("catalog.add_movie", "catalog.change_movie", "recommender.view_modelversion", RETRAIN)
 PASSWORD = "a-good-passphrase-42"
 
 
@@ -27,15 +32,15 @@ def everyone(code: int) -> dict[str, int]:
 
 
 def signed_in(code: int) -> dict[str, int]:
-    return {ANON: 401, OWNER: code, OTHER: code, STAFF: code}
+    return {ANON: 401, OWNER: code, OTHER: code, STAFF: code, PERMITTED: code}
 
 
 def owner_only(code: int) -> dict[str, int]:
-    return {ANON: 401, OWNER: code, OTHER: 404, STAFF: 404}
+    return {ANON: 401, OWNER: code, OTHER: 404, STAFF: 404, PERMITTED: 404}
 
 
 def staff_only(code: int) -> dict[str, int]:
-    return {ANON: 401, OWNER: 403, OTHER: 403, STAFF: code}
+    return {ANON: 401, OWNER: 403, OTHER: 403, STAFF: 403, PERMITTED: code}
 
 
 # (method, path, body, expected status per person). {movie}, {rated} and {feedback} are filled in per test.
@@ -45,12 +50,16 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("post", "/api/v1/auth/token/refresh/", None, signed_in(200)),
     ("delete", "/api/v1/auth/token/", None, signed_in(204)),
     ("get", "/api/v1/me/", None, signed_in(200)),
+    ("get", "/api/v1/me/devices/", None, signed_in(200)),
+    ("delete", "/api/v1/me/devices/{device}/", None, owner_only(204)),
+    ("delete", "/api/v1/me/devices/", None, signed_in(204)),
     ("get", "/api/v1/movies/", None, everyone(200)),
     ("post", "/api/v1/movies/", {"title": "Brand New"}, staff_only(201)),
     ("get", "/api/v1/movies/{movie}/", None, everyone(200)),
     ("patch", "/api/v1/movies/{movie}/", {"year": 1999}, staff_only(200)),
-    ("put", "/api/v1/movies/{movie}/", {"title": "Whole"}, {ANON: 401, OWNER: 403, OTHER: 403, STAFF: 405}),
-    ("delete", "/api/v1/movies/{movie}/", None, {ANON: 401, OWNER: 403, OTHER: 403, STAFF: 405}),
+    ("put", "/api/v1/movies/{movie}/", {"title": "Whole"}, {**staff_only(405), STAFF: 403}),
+    # Nobody holds delete_movie here, so every staff member is refused before the method is.
+    ("delete", "/api/v1/movies/{movie}/", None, staff_only(403)),
     ("get", "/api/v1/movies/{movie}/similar/", None, everyone(200)),
     ("get", "/api/v1/genres/", None, everyone(200)),
     ("get", "/api/v1/me/ratings/", None, signed_in(200)),
@@ -62,11 +71,13 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("delete", "/api/v1/me/feedback/{feedback}/", None, owner_only(204)),
     ("get", "/api/v1/me/recommendations/", None, signed_in(200)),
     ("get", "/api/v1/me/rows/", None, signed_in(200)),
-    ("get", "/api/v1/me/rows/no-such-row/", None, {ANON: 401, OWNER: 404, OTHER: 404, STAFF: 404}),
+    ("get", "/api/v1/me/rows/no-such-row/", None, signed_in(404)),
     ("get", "/api/v1/me/export/", None, signed_in(200)),
     ("delete", "/api/v1/me/data/", None, signed_in(200)),
     ("get", "/api/v1/models/", None, staff_only(200)),
     ("post", "/api/v1/models/retrain/", {}, staff_only(202)),
+    # Last: each person deletes the account they are signed in with (never anyone else's: it is always "me").
+    ("delete", "/api/v1/me/", {"password": PASSWORD}, signed_in(204)),
 ]
 
 
@@ -75,10 +86,11 @@ class World:
     movie: int
     rated: int
     feedback: int
+    device: str
 
     def fill(self, value: Any) -> Any:
         if isinstance(value, str):
-            filled = value.format(movie=self.movie, rated=self.rated, feedback=self.feedback)
+            filled = value.format(movie=self.movie, rated=self.rated, feedback=self.feedback, device=self.device)
             return int(filled) if filled.isdigit() and value.startswith("{") else filled
         if isinstance(value, dict):
             return {key: self.fill(item) for key, item in value.items()}
@@ -92,7 +104,8 @@ def world(db, monkeypatch) -> World:
     owner = UserFactory(username="owner", password=PASSWORD)
     rating = RatingFactory(user=owner, score=4.0)
     feedback = FeedbackFactory(user=owner, kind=Feedback.Kind.SEEN)
-    return World(movie=MovieFactory().pk, rated=rating.movie_id, feedback=feedback.pk)
+    device, _ = token_issue(user=owner, device="Tablet")
+    return World(movie=MovieFactory().pk, rated=rating.movie_id, feedback=feedback.pk, device=device.token_key)
 
 
 @pytest.fixture
@@ -104,6 +117,7 @@ def as_person(api_client, api_as):
             OWNER: lambda: UserFactory(username="owner"),
             OTHER: UserFactory,
             STAFF: lambda: UserFactory(is_staff=True),
+            PERMITTED: lambda: UserFactory(is_staff=True, permissions=STAFF_PERMISSIONS),
         }
         return api_as(people[who]())
 

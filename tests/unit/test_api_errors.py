@@ -128,6 +128,8 @@ def test_schema_documents_every_endpoint_and_the_error_format(api_client):
         "/api/v1/me/rows/{key}/",
         "/api/v1/me/export/",
         "/api/v1/me/data/",
+        "/api/v1/me/devices/",
+        "/api/v1/me/devices/{token_key}/",
         "/api/v1/models/",
         "/api/v1/models/retrain/",
     }

@@ -286,15 +286,34 @@ def test_the_real_ml100k(ml100k_dir):
     assert _counts() == counts
 
 
-def test_a_database_conflict_becomes_a_clear_error_and_writes_nothing(tmp_path):
-    # someone already claimed MovieLens user 1 for an account of their own
-    ProfileFactory(user=UserFactory(username="alice"), movielens_id=1)
-    before = _snapshot()
+def test_the_movielens_identity_is_the_profile_field_never_the_username(tmp_path):
+    # Given someone who signed up as "ml_1" before sign-up refused such names, and an account that staff linked
+    # to MovieLens user 2 through the profile's dedicated field
+    squatter = UserFactory(username="ml_1")
+    linked = ProfileFactory(user=UserFactory(username="bob"), movielens_id=2).user
 
-    with pytest.raises(CommandError, match="The database refused the import, nothing was written"):
-        _import("ml-100k", write_ml100k(tmp_path))
+    _import("ml-100k", write_ml100k(tmp_path))
 
-    assert _snapshot() == before
+    # Then the squatter gets none of MovieLens user 1's ratings or demographics: user 1 is a new account
+    assert not Rating.objects.filter(user=squatter).exists()
+    assert not Profile.objects.filter(user=squatter).exists()
+    person = Profile.objects.get(movielens_id=1).user
+    assert person != squatter and person.username == "ml_1-2"
+    assert not person.has_usable_password()
+    # And the linked account is MovieLens user 2, with no second account made for them
+    assert Profile.objects.get(movielens_id=2).user == linked
+    assert not User.objects.filter(username="ml_2").exists()
+
+
+def test_a_second_import_finds_its_people_by_profile_and_changes_nothing(tmp_path):
+    folder = write_ml100k(tmp_path)
+    _import("ml-100k", folder)
+    people = sorted(Profile.objects.values_list("movielens_id", "user_id"))
+
+    _import("ml-100k", folder)
+
+    assert sorted(Profile.objects.values_list("movielens_id", "user_id")) == people
+    assert User.objects.count() == len(people)
 
 
 def test_listeners_hear_about_the_import_once_it_is_committed(tmp_path, django_capture_on_commit_callbacks):

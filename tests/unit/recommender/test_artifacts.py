@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from django.db import IntegrityError, transaction
 from recommender import artifacts
 from recommender.algorithms import build
 from recommender.algorithms.interactions import History, Interactions
-from recommender.checks import model_dir_writable
+from recommender.checks import model_dir_readable, model_dir_writable_problem
 from recommender.models import ModelVersion
 
 pytestmark = pytest.mark.django_db
@@ -182,16 +183,39 @@ def test_the_database_allows_one_active_version_per_family():
         ModelVersion.objects.create(family="collaborative", status=ModelVersion.Status.ACTIVE)
 
 
-def test_system_check_reports_an_unwritable_model_dir(settings, tmp_path):
+def test_a_read_only_model_store_passes_the_start_up_check_but_not_the_workers(settings):
+    # Given a model store this process may read but not write, as a web process's read-only mount; /proc is
+    # read-only even for root, whom file modes do not stop
+    store = Path("/proc/self")
+    if not store.is_dir():
+        pytest.skip("needs Linux's /proc for a folder no process can write")
+    settings.MODEL_DIR = store
+
+    # Then the web's start-up check (so migrate too) passes, and the worker's check names the folder
+    assert model_dir_readable() == []
+    assert str(store) in model_dir_writable_problem()
+
+
+def test_an_unusable_model_store_fails_both_checks_naming_it(settings, tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the folder should be")
     settings.MODEL_DIR = blocker / "models"
 
-    errors = model_dir_writable()
+    assert [warning.id for warning in model_dir_readable()] == ["recommender.W001"]
+    assert str(settings.MODEL_DIR) in model_dir_writable_problem()
 
-    assert [error.id for error in errors] == ["recommender.E001"]
-    assert str(settings.MODEL_DIR) in errors[0].msg
+
+def test_a_worker_refuses_to_start_without_a_writable_model_store(settings, tmp_path):
+    from movierec.celery import _model_store_writable
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    settings.MODEL_DIR = blocker / "models"
+
+    with pytest.raises(SystemExit, match="not writable"):
+        _model_store_writable()
 
 
 def test_system_check_passes_for_a_writable_model_dir(model_dir):
-    assert model_dir_writable() == []
+    assert model_dir_readable() == []
+    assert model_dir_writable_problem() is None
