@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -50,6 +52,15 @@ ERROR_SCHEMA: dict[str, Any] = {
 _NON_FIELD_KEYS = {"non_field_errors", "__all__"}
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+    def __init__(self) -> None:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        super().__init__(f"The request body is over the {limit // 1024} KiB this API accepts.")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's handler (status codes, WWW-Authenticate, Retry-After, rollback) with the body reshaped."""
     # Django's exceptions become DRF's here (DRF does it too, but only inside its handler) to read their codes.
@@ -60,6 +71,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, RequestDataTooBig):
+        # DRF reads the body through request.body, where Django enforces DATA_UPLOAD_MAX_MEMORY_SIZE.
+        exc = RequestTooLarge()
     response = drf_exception_handler(exc, context)
     if response is None:
         # An unexpected failure still answers in the one format; the traceback goes to the log.

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
 from movierec.accounts.services import token_issue
 from tests.factories import UserFactory
@@ -43,6 +46,20 @@ def api_as(db) -> Callable[[AbstractBaseUser], APIClient]:
         return client
 
     return make
+
+
+@pytest.fixture
+def rates(monkeypatch):
+    """``rates(anon=..., user=..., auth=..., signup=...)``: throttle rates for this test, counted in a fresh cache;
+    a scope not named is not throttled."""
+    # A name of its own: local-memory caches of one name share their entries.
+    monkeypatch.setattr(SimpleRateThrottle, "cache", LocMemCache(f"throttle-test-{uuid.uuid4()}", {}))
+
+    def set_rates(**scopes: str) -> None:
+        unlimited = {"anon": None, "user": None, "auth": None, "signup": None}
+        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {**unlimited, **scopes})
+
+    return set_rates
 
 
 @pytest.fixture(scope="session")

@@ -29,9 +29,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create and names:
             for name in names:
                 app_label, codename = name.split(".")
-                user.user_permissions.add(
-                    Permission.objects.get(content_type__app_label=app_label, codename=codename)
-                )
+                user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
 
 
 class ProfileFactory(factory.django.DjangoModelFactory):

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import SimpleRateThrottle
 
 from movierec.accounts import services
 from movierec.accounts.models import DeviceToken
@@ -31,14 +31,10 @@ class DeleteAccountForm(forms.Form):
     )
 
 
-class _SignupThrottle(ScopedRateThrottle):
-    """The API's "signup" throttle, for the page: one budget per client for both."""
+class _SignupThrottle(SimpleRateThrottle):
+    """The API's "signup" scope (ScopedRateThrottle keys it the same way), for the page: one budget per client."""
 
     scope = "signup"
-
-    def __init__(self) -> None:
-        self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache.backends.locmem import LocMemCache
-from rest_framework.throttling import SimpleRateThrottle
 
 from catalog import api as catalog_api
 from movierec.lib.env import EnvError, env_rate
 from tests.factories import MovieFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def rates(monkeypatch):
-    """``rates(anon=..., user=..., auth=...)``: throttle rates for this test, counted in a fresh cache."""
-    monkeypatch.setattr(SimpleRateThrottle, "cache", LocMemCache("throttle-test", {}))
-
-    def set_rates(**scopes: str) -> None:
-        monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": None, "user": None, "auth": None, **scopes})
-
-    return set_rates
 
 
 def test_not_found_has_exactly_the_documented_keys(api_client):
@@ -146,3 +133,35 @@ def test_docs_page_serves_swagger_ui_from_this_site_not_a_cdn(api_client):
     assert response.status_code == 200
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn" not in html.lower()
+
+
+def test_a_body_over_the_limit_is_413_in_the_format(api_client, settings, caplog):
+    body = b'{"username": "' + b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10) + b'", "password": "p"}'
+
+    response = api_client.generic("POST", "/api/v1/auth/token/", body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+def test_json_nested_too_deeply_is_400_in_the_format(api_client, caplog):
+    body = "[" * 50_000 + "]" * 50_000
+
+    response = api_client.generic("POST", "/api/v1/auth/token/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]["message"]
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
+
+
+@pytest.mark.parametrize("body", ["{not json", '{"score": NaN}', b"\xff\xfe"])
+def test_malformed_json_is_400_naming_the_problem(user, api_as, body):
+    movie = MovieFactory()
+
+    response = api_as(user).generic("PUT", f"/api/v1/me/ratings/{movie.pk}/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert (
+        "JSON parse error" in response.json()["error"]["message"] or "not valid" in response.json()["error"]["message"]
+    )
