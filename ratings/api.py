@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Movie
+from movierec.accounts.selectors import account_export
 from ratings import selectors, services
 from ratings.models import Feedback, Rating
 from ratings.serializers import (
@@ -120,7 +121,7 @@ class MyFeedbackViewSet(viewsets.GenericViewSet):
 class MyExportView(APIView):
     @extend_schema(summary="Download everything I have told MovieRec", responses={200: ExportSerializer})
     def get(self, request: Request) -> Response:
-        return Response(selectors.user_data_export(user=request.user))
+        return Response(account_export(user=request.user))
 
 
 class MyDataView(APIView):

@@ -87,10 +87,35 @@ class ExportedFeedbackSerializer(serializers.Serializer):
     created = serializers.DateTimeField()
 
 
+class ExportedAccountSerializer(serializers.Serializer):
+    email = serializers.CharField()
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True)
+
+
+class ExportedProfileSerializer(serializers.Serializer):
+    movielens_id = serializers.IntegerField(allow_null=True)
+    age = serializers.IntegerField(allow_null=True)
+    gender = serializers.CharField()
+    occupation = serializers.CharField()
+    zip_code = serializers.CharField()
+    onboarded_at = serializers.DateTimeField(allow_null=True)
+    favourite_genres = serializers.ListField(child=serializers.CharField())
+
+
+class ExportedDeviceSerializer(serializers.Serializer):
+    device = serializers.CharField()
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField(allow_null=True)
+
+
 class ExportSerializer(serializers.Serializer):
-    """Documents ratings.selectors.user_data_export, whose plain data the export returns as is."""
+    """Documents movierec.accounts.selectors.account_export, whose plain data the export returns as is."""
 
     username = serializers.CharField()
+    account = ExportedAccountSerializer()
+    profile = ExportedProfileSerializer(allow_null=True)
+    devices = ExportedDeviceSerializer(many=True)
     ratings = ExportedRatingSerializer(many=True)
     feedback = ExportedFeedbackSerializer(many=True)
 

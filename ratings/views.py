@@ -7,7 +7,6 @@ message) and as an HTMX request (the control re-rendered in place, plus an
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.contrib import messages
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from catalog.models import Movie
+from movierec.accounts.selectors import account_export, account_export_csv
 from movierec.web import bad_request, page_or_partial, redirect_back, wants_partial
 from ratings import selectors, services
 from ratings.forms import DeleteDataForm, FeedbackForm, GenresForm, MovieForm, RatingForm, RatingListForm
@@ -141,18 +141,12 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def export(request: HttpRequest, fmt: str) -> HttpResponse:
-    data = selectors.user_data_export(user=request.user)
+    data = account_export(user=request.user)
     filename = f"movierec-{request.user.get_username()}.{fmt}"
     if fmt == "json":
         response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json")
     else:
-        # One CSV for both kinds of data: a "type" column tells a rating row from a feedback row.
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        columns = ["type", "movie_id", "movielens_id", "title", "year", "score", "kind", "created", "updated"]
-        writer = csv.DictWriter(response, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows({"type": "rating", **row} for row in data["ratings"])
-        writer.writerows({"type": "feedback", **row} for row in data["feedback"])
+        response = HttpResponse(account_export_csv(data), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
