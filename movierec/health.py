@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -31,12 +31,12 @@ def _database() -> str:
 
 
 def _cache() -> str:
-    backend = type(cache).__module__
-    if backend.startswith("django_redis"):
+    backend = caches["default"]
+    if type(backend).__module__.startswith("django_redis"):
         # django-redis ignores (and logs) failures for the site's sake; a health check must see them.
-        cache.client.get_client(write=True).ping()
+        backend.client.get_client(write=True).ping()
         return "redis"
-    return backend.rsplit(".", 1)[-1]
+    return type(backend).__name__
 
 
 def _broker() -> str:

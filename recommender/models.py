@@ -74,6 +74,9 @@ class TrainingState(models.Model):
     pending_changes = models.PositiveBigIntegerField(default=0)
     last_change_at = models.DateTimeField(null=True, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)
+    forced_at = models.DateTimeField(
+        null=True, blank=True, help_text="A forced run (admin, API, CLI) was enqueued then and has not started yet."
+    )
     claimed_by = models.CharField(max_length=64, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_heartbeat = models.DateTimeField(null=True, blank=True)

@@ -259,7 +259,17 @@ def training_request(*, family: str) -> bool:
     )
     if queued.exists():
         return True
-    return _send(family=family, countdown=0, force=True)
+    # Requests while a forced run is queued or a run is training coalesce into it: one conditional UPDATE lets
+    # exactly one of several concurrent requests enqueue. A mark older than the stale limit is a lost message.
+    stale = now - timedelta(seconds=settings.TRAINING_STALE_SECONDS)
+    running = Q(claimed_at__isnull=False, last_heartbeat__gte=stale)
+    waiting = Q(forced_at__isnull=False, forced_at__gte=stale)
+    if not TrainingState.objects.filter(family=family).exclude(running | waiting).update(forced_at=now):
+        return True
+    if _send(family=family, countdown=0, force=True):
+        return True
+    TrainingState.objects.filter(family=family, forced_at=now).update(forced_at=None)
+    return False
 
 
 def _send(*, family: str, countdown: float, force: bool) -> bool:
@@ -289,7 +299,7 @@ def _claim(*, family: str) -> _Claim | None:
     now = timezone.now()
     token = f"{socket.gethostname()[:40]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     claimed = TrainingState.objects.filter(family=family, claimed_at=None).update(
-        claimed_at=now, claimed_by=token, last_heartbeat=now, queued_at=None
+        claimed_at=now, claimed_by=token, last_heartbeat=now, queued_at=None, forced_at=None
     )
     if not claimed:
         return None

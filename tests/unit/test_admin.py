@@ -145,3 +145,44 @@ def test_other_changelists_do_not_query_per_row(client, staff_user, app, model, 
 
     with django_assert_max_num_queries(len(few)):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("permissions", "actions"),
+    [
+        (["recommender.view_modelversion"], set()),
+        (["recommender.view_modelversion", "recommender.retrain_models"], {"retrain_now"}),
+        (["recommender.view_modelversion", "recommender.activate_modelversion"], {"activate", "roll_back"}),
+    ],
+)
+def test_model_version_actions_need_their_own_permissions(client, permissions, actions):
+    # Given staff who hold only these permissions
+    client.force_login(UserFactory(is_staff=True, permissions=permissions))
+
+    # Then the changelist offers only the actions they hold the permission for
+    page = client.get(reverse("admin:recommender_modelversion_changelist"))
+
+    assert page.status_code == 200
+    form = page.context["action_form"]  # None when no action is allowed
+    offered = {name for name, _ in form.fields["action"].choices if name} if form else set()
+    assert offered - {"delete_selected"} == actions
+
+
+def test_a_view_only_staff_member_cannot_activate_a_rejected_version(client, monkeypatch):
+    from recommender import admin as recommender_admin
+    from recommender.models import ModelVersion
+
+    activated = []
+    monkeypatch.setattr(recommender_admin, "version_activate", lambda *, version: activated.append(version) or True)
+    version = ModelVersion.objects.create(family="collaborative", status=ModelVersion.Status.REJECTED)
+    client.force_login(UserFactory(is_staff=True, permissions=["recommender.view_modelversion"]))
+
+    response = client.post(
+        reverse("admin:recommender_modelversion_changelist"),
+        {"action": "activate", "_selected_action": [version.pk]},
+    )
+
+    assert response.status_code in (200, 302)
+    assert activated == []
+    version.refresh_from_db()
+    assert version.status == ModelVersion.Status.REJECTED

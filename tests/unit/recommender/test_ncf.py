@@ -36,7 +36,10 @@ def held_out_likes_auc(seed: int) -> float:
     for user in range(data.n_users):
         mine = np.flatnonzero((data.users == user) & (data.ratings >= 4))
         held_out[mine[np.argsort(data.timestamps[mine])[-2:]]] = True
-    train = data.select(~held_out)
+    # Implicit feedback is what people chose to watch and liked: trained on every rating, the planted dislikes (a
+    # third of each person's ratings, all in other groups) taught the model that other groups were watched too,
+    # and the AUC was 0.663 +- 0.070 over 20 seeds against the 0.6 bar. On the likes: 0.983 +- 0.009 (8 seeds).
+    train = data.select(~held_out & (data.ratings >= 4))
     # Few factors: with 16 the tiny planted set is simply memorized, which leaves nothing to generalize from.
     # 20 epochs: at 10 the AUC was 0.645 +- 0.074 over 20 seeds, against the 0.6 bar.
     config = NCFConfig(objective="implicit", factors=4, layers=(8, 4), seed=seed, **{**FAST, "epochs": 20})
@@ -46,15 +49,15 @@ def held_out_likes_auc(seed: int) -> float:
     for user in range(data.n_users):
         scores = model.score(histories[user])
         hidden = data.items[held_out & (data.users == user)]
-        others = np.setdiff1d(np.flatnonzero(item_group != user_group[user]), train.items[train.users == user])
+        others = np.setdiff1d(np.flatnonzero(item_group != user_group[user]), data.items[data.users == user])
         wins.append(np.mean(scores[hidden][:, None] > scores[others][None, :]))
     return float(np.mean(wins))
 
 
 CHECKS = {
     "explicit": Check("ncf held-out RMSE / mean-only", explicit_ratio, 0.8, above=False),
-    # Chance is 0.5.
-    "implicit": Check("ncf_implicit held-out likes AUC", held_out_likes_auc, 0.6, above=True),
+    # Chance is 0.5; a model that learns the groups ranks nearly every held-out like first.
+    "implicit": Check("ncf_implicit held-out likes AUC", held_out_likes_auc, 0.9, above=True),
 }
 
 

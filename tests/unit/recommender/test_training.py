@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from movierec.permissions import RETRAIN
 from recommender import artifacts, training
 from recommender.algorithms import build
 from recommender.algorithms.interactions import Interactions
@@ -421,6 +422,45 @@ def test_a_retrain_request_sends_a_forced_run_unless_a_queued_run_will_train_pen
     sent.clear()
     assert training.training_request(family="ncf")
     assert sent == []
+
+
+@pytest.mark.django_db
+def test_forced_requests_for_a_family_already_queued_or_training_coalesce_into_one_run(sent, settings):
+    # given five forced requests in a row: one run is sent
+    assert all(training.training_request(family="ncf") for _ in range(5))
+    assert sent == [{"family": "ncf", "countdown": 0, "force": True}]
+
+    # given that run has started training: more requests still join it
+    claim = training._claim(family="ncf")
+    assert training.training_request(family="ncf")
+    assert len(sent) == 1
+
+    # once it is over, the next request sends a new run
+    training._release(claim, trained=True)
+    assert training.training_request(family="ncf")
+    assert len(sent) == 2
+
+
+@pytest.mark.django_db
+def test_a_forced_request_whose_message_was_lost_is_sent_again_after_the_stale_limit(sent, settings):
+    assert training.training_request(family="ncf")
+    TrainingState.objects.filter(family="ncf").update(
+        forced_at=timezone.now() - timedelta(seconds=settings.TRAINING_STALE_SECONDS + 1)
+    )
+
+    assert training.training_request(family="ncf")
+
+    assert len(sent) == 2
+
+
+@pytest.mark.django_db
+def test_five_retrain_calls_through_the_api_queue_one_run(sent, api_as):
+    staff = UserFactory(is_staff=True, permissions=[RETRAIN])
+
+    answers = [api_as(staff).post("/api/v1/models/retrain/", {"families": ["ncf"]}, format="json") for _ in range(5)]
+
+    assert [answer.status_code for answer in answers] == [202] * 5
+    assert sent == [{"family": "ncf", "countdown": 0, "force": True}]
 
 
 # -- the command and the admin -----------------------------------------------------------------------------------------
