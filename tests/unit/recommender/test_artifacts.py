@@ -217,5 +217,6 @@ def test_a_worker_refuses_to_start_without_a_writable_model_store(settings, tmp_
 
 
 def test_system_check_passes_for_a_writable_model_dir(model_dir):
-    assert model_dir_readable() == []
+    # A worker's check creates the folder; the web's then finds it readable
     assert model_dir_writable_problem() is None
+    assert model_dir_readable() == []
