@@ -6,7 +6,15 @@ from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from catalog.api import GenreViewSet, MovieViewSet
-from movierec.accounts.api import MeView, MyDevicesView, MyDeviceView, RegisterView, TokenRefreshView, TokenView
+from movierec.accounts.api import (
+    DeleteAccountView,
+    MeView,
+    MyDevicesView,
+    MyDeviceView,
+    RegisterView,
+    TokenRefreshView,
+    TokenView,
+)
 from movierec.api_errors import not_found
 from ratings.api import MyDataView, MyExportView, MyFeedbackViewSet, MyRatingViewSet
 from recommender.api import (
@@ -32,6 +40,7 @@ urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("me/", MeView.as_view(), name="me"),
+    path("me/delete/", DeleteAccountView.as_view(), name="my-account-delete"),
     path("me/devices/", MyDevicesView.as_view(), name="my-devices"),
     path("me/devices/<str:token_key>/", MyDeviceView.as_view(), name="my-device"),
     path("me/export/", MyExportView.as_view(), name="my-export"),

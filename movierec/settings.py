@@ -135,6 +135,9 @@ AXES_VERBOSE = False
 
 # django-rest-knox: one hashed, expiring token per signed-in device (movierec.accounts.models.DeviceToken).
 KNOX_TOKEN_MODEL = "accounts.DeviceToken"
+# knox's own migrations create its AuthToken table even when the model is swapped out; that orphan table would
+# keep a foreign key to auth_user that nothing deletes through. Our model has the migrations.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {
     "TOKEN_MODEL": KNOX_TOKEN_MODEL,
     "TOKEN_TTL": timedelta(days=API_TOKEN_DAYS),

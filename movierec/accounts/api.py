@@ -99,13 +99,15 @@ class MeView(APIView):
     def get(self, request: Request) -> Response:
         return Response(MeSerializer(request.user).data)
 
+
+class DeleteAccountView(APIView):
     @extend_schema(
         summary="Delete my account and everything stored about me",
         description="Confirm with the password. Ratings, feedback, profile, favourite genres and every device go.",
         request=DeleteAccountSerializer,
         responses={204: None},
     )
-    def delete(self, request: Request) -> Response:
+    def post(self, request: Request) -> Response:
         serializer = DeleteAccountSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.account_delete(user=request.user, password=serializer.validated_data["password"])

@@ -77,7 +77,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("get", "/api/v1/models/", None, staff_only(200)),
     ("post", "/api/v1/models/retrain/", {}, staff_only(202)),
     # Last: each person deletes the account they are signed in with (never anyone else's: it is always "me").
-    ("delete", "/api/v1/me/", {"password": PASSWORD}, signed_in(204)),
+    ("post", "/api/v1/me/delete/", {"password": PASSWORD}, signed_in(204)),
 ]
 
 

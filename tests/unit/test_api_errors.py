@@ -115,6 +115,7 @@ def test_schema_documents_every_endpoint_and_the_error_format(api_client):
         "/api/v1/me/rows/{key}/",
         "/api/v1/me/export/",
         "/api/v1/me/data/",
+        "/api/v1/me/delete/",
         "/api/v1/me/devices/",
         "/api/v1/me/devices/{token_key}/",
         "/api/v1/models/",

@@ -115,9 +115,9 @@ def test_a_wrong_password_deletes_nothing(client, person):
 def test_deleting_my_account_through_the_api(api_as, person):
     api = api_as(person)
 
-    wrong = api.delete("/api/v1/me/", {"password": "nope"}, format="json")
-    missing = api.delete("/api/v1/me/", {}, format="json")
-    right = api.delete("/api/v1/me/", {"password": PASSWORD}, format="json")
+    wrong = api.post("/api/v1/me/delete/", {"password": "nope"}, format="json")
+    missing = api.post("/api/v1/me/delete/", {}, format="json")
+    right = api.post("/api/v1/me/delete/", {"password": PASSWORD}, format="json")
 
     assert wrong.status_code == 400 and "password" in wrong.json()["error"]["fields"]
     assert missing.status_code == 400 and "password" in missing.json()["error"]["fields"]
