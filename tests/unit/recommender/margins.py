@@ -62,6 +62,12 @@ FAST: dict[str, dict] = {
         "fold_in_learning_rate": 0.02,
     },
 }
+#: Larger planted sets, where the default 90 people leave a model's result depending on the seed. The classifier's
+#: ten-class softmax over 1,600 ratings (20 seeds): planted precision 0.864 +- 0.118, two seeds at 0.51 and 0.57,
+#: whatever its settings (epochs, batch, factors, L2, learning rate each rescued one seed and broke another); with
+#: 180 people every seed tried cleared 0.92.
+PLANTED_DATA: dict[str, dict] = {"classifier": {"users": 180}}
+
 # The hybrids' components need their small settings too.
 FAST["hybrid"] = {"overrides": {"item_knn": FAST["item_knn"]}}
 FAST["blend"] = {"overrides": {"sequence": FAST["sequence"]}}
@@ -131,7 +137,7 @@ def planted_rmse_ratio(model: Recommender, data: Interactions) -> float:
 
 def _planted_precision_at(name: str) -> Callable[[int], float]:
     def measure(seed: int) -> float:
-        data, user_group, item_group = planted(seed=seed)
+        data, user_group, item_group = planted(seed=seed, **PLANTED_DATA.get(name, {}))
         return planted_precision(fast(name, seed).fit(data), data, user_group, item_group)
 
     return measure
@@ -139,7 +145,7 @@ def _planted_precision_at(name: str) -> Callable[[int], float]:
 
 def _planted_rmse_at(name: str) -> Callable[[int], float]:
     def measure(seed: int) -> float:
-        data, _, _ = planted(seed=seed)
+        data, _, _ = planted(seed=seed, **PLANTED_DATA.get(name, {}))
         return planted_rmse_ratio(fast(name, seed).fit(data), data)
 
     return measure

@@ -16,6 +16,7 @@ from recommender.evaluation.splitting import Split, temporal_leave_last_out
 from tests.unit.recommender.margins import (
     NOT_PERSONAL,
     PLANTED_PRECISION,
+    PLANTED_DATA,
     PLANTED_RMSE,
     fast,
     holdout_history,
@@ -40,13 +41,19 @@ def name(request) -> str:
 
 
 @pytest.fixture(scope="module")
-def fitted(name, dataset) -> Recommender:
-    data, _, _ = dataset
+def model_data(name) -> tuple[Interactions, np.ndarray, np.ndarray]:
+    """The planted set this algorithm is checked on (a larger one where margins.PLANTED_DATA says so)."""
+    return planted(seed=SEED, **PLANTED_DATA.get(name, {}))
+
+
+@pytest.fixture(scope="module")
+def fitted(name, model_data) -> Recommender:
+    data, _, _ = model_data
     return fast(name, SEED).fit(data)
 
 
-def test_fit_then_score_gives_one_score_per_catalog_item(fitted, dataset):
-    data, _, _ = dataset
+def test_fit_then_score_gives_one_score_per_catalog_item(fitted, model_data):
+    data, _, _ = model_data
     history = data.history(0)
     scores = fitted.score(history)
     assert scores.shape == (data.n_items,)
@@ -57,31 +64,31 @@ def test_fit_then_score_gives_one_score_per_catalog_item(fitted, dataset):
     assert not {item for item, _ in picks} & set(history.item_ids.tolist())
 
 
-def test_scores_for_chosen_items_match_the_full_scores(fitted, dataset):
-    data, _, _ = dataset
+def test_scores_for_chosen_items_match_the_full_scores(fitted, model_data):
+    data, _, _ = model_data
     history = data.history(3)
     chosen = data.item_ids[[5, 1, 17]]
     np.testing.assert_allclose(fitted.score(history, chosen), fitted.score(history)[[5, 1, 17]], rtol=1e-5)
 
 
-def test_unknown_user_is_scored_from_their_ratings(fitted, dataset):
-    data, _, _ = dataset
+def test_unknown_user_is_scored_from_their_ratings(fitted, model_data):
+    data, _, _ = model_data
     stranger = History.from_arrays(data.item_ids[[0, 3]], [5.0, 4.5], [1.0, 2.0], user_id=987_654)
     scores = fitted.score(stranger)
     assert scores.shape == (data.n_items,)
     assert np.isfinite(scores).any()
 
 
-def test_empty_history_does_not_fail(fitted, dataset):
-    data, _, _ = dataset
+def test_empty_history_does_not_fail(fitted, model_data):
+    data, _, _ = model_data
     scores = fitted.score(History.empty())
     assert scores.shape == (data.n_items,)
     if fitted.explicit:
         assert np.isfinite(fitted.predict(History.empty(), data.item_ids[:4])).all()
 
 
-def test_a_movie_nobody_rated_and_an_unknown_id_do_not_fail(fitted, dataset):
-    data, _, _ = dataset
+def test_a_movie_nobody_rated_and_an_unknown_id_do_not_fail(fitted, model_data):
+    data, _, _ = model_data
     never_rated = data.item_ids[-1]
     assert never_rated not in set(data.item_ids[data.items].tolist())
     history = data.history(2)
@@ -94,8 +101,8 @@ def test_a_movie_nobody_rated_and_an_unknown_id_do_not_fail(fitted, dataset):
         assert ((predicted >= 0.5) & (predicted <= 5.0)).all()
 
 
-def test_save_and_load_give_identical_scores(fitted, dataset, tmp_path):
-    data, _, _ = dataset
+def test_save_and_load_give_identical_scores(fitted, model_data, tmp_path):
+    data, _, _ = model_data
     fitted.save(tmp_path / "model")
     loaded = type(fitted).load(tmp_path / "model")
     history = holdout_history(data, 7)
@@ -106,9 +113,9 @@ def test_save_and_load_give_identical_scores(fitted, dataset, tmp_path):
         np.testing.assert_allclose(loaded.predict(history, items), fitted.predict(history, items), rtol=1e-6)
 
 
-def test_finds_the_planted_taste_groups(name, fitted, dataset):
+def test_finds_the_planted_taste_groups(name, fitted, model_data):
     """A person who liked a few movies of one group gets that group's other movies on top."""
-    data, user_group, item_group = dataset
+    data, user_group, item_group = model_data
     if name in NOT_PERSONAL:
         # These rank everyone alike by design; what they promise instead is exactly that: one order for all.
         orders = [np.argsort(-fitted.score(holdout_history(data, u)), kind="stable") for u in (0, 1, 2)]
@@ -117,12 +124,12 @@ def test_finds_the_planted_taste_groups(name, fitted, dataset):
     PLANTED_PRECISION[name].assert_passes(planted_precision(fitted, data, user_group, item_group))
 
 
-def test_explicit_models_predict_the_planted_ratings(name, fitted, dataset):
+def test_explicit_models_predict_the_planted_ratings(name, fitted, model_data):
     if not fitted.explicit:
         pytest.skip(f"{name} ranks items and does not estimate ratings")
     if name in NOT_PERSONAL:
         pytest.skip(f"{name} estimates the same taste for everyone; the planted ratings need a personal one")
-    data, _, _ = dataset
+    data, _, _ = model_data
     PLANTED_RMSE[name].assert_passes(planted_rmse_ratio(fitted, data))
 
 

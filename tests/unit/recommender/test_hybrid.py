@@ -13,6 +13,7 @@ from recommender.algorithms.base import Recommender, load_arrays, save_arrays
 from recommender.algorithms.hybrid import DEFAULT_COMPONENTS, Hybrid, HybridConfig
 from recommender.algorithms.interactions import History, Interactions
 from tests.unit.recommender.margins import Check
+from tests.unit.recommender.planted import planted
 from tests.unit.recommender.synthetic import held_out_rmse, split, structured_ratings
 
 
@@ -127,3 +128,20 @@ def test_config_defaults_and_refusals():
         HybridConfig(components=["baseline", "blend"])
     with pytest.raises(ValueError, match="validation_share"):
         HybridConfig(validation_share=1.0)
+
+
+def test_a_movie_nobody_rated_gets_the_baselines_estimate_not_an_extrapolation():
+    # Given the default hybrid fitted on a planted set whose catalog has two movies nobody rated
+    data, _, _ = planted(seed=1)
+    model = build("hybrid", overrides={"item_knn": {"shrinkage": 10.0}}, seed=1).fit(data)
+    baseline = next(c for n, c in zip(model.config.components, model.components, strict=True) if n == "baseline")
+    unrated = np.setdiff1d(data.item_ids, data.item_ids[data.items])
+    assert len(unrated) == 2
+
+    # Then, for a newcomer with six likes, those movies are estimated as the baseline estimates them (this
+    # person's offset on an average movie), not above every movie the blend knows
+    history = data.history(0)
+    history = History.from_arrays(history.item_ids[:6], history.ratings[:6], history.timestamps[:6])
+    np.testing.assert_allclose(model.predict(history, unrated), baseline.predict(history, unrated))
+    rated = np.setdiff1d(data.item_ids[data.items], history.item_ids)
+    assert model.predict(history, unrated).max() <= model.predict(history, rated).max()
