@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -6,6 +7,8 @@ from catalog.views import insights_page
 from movierec.accounts import views as accounts
 from movierec.health import healthz
 from recommender.views import home
+
+swagger = SpectacularSwaggerSplitView.as_view(url_name="api-schema")
 
 urlpatterns = [
     path("", home, name="home"),
@@ -21,5 +24,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include("movierec.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Swagger UI's own script (the split view serves it as a file) sets inline styles: allowed on this page only.
+    path("api/docs/", csp_update({"style-src": ["'unsafe-inline'"]})(swagger), name="api-docs"),
 ]

@@ -15,8 +15,8 @@ from recommender.evaluation.runner import PROTOCOLS, evaluate_split
 from recommender.evaluation.splitting import Split, temporal_leave_last_out
 from tests.unit.recommender.margins import (
     NOT_PERSONAL,
-    PLANTED_PRECISION,
     PLANTED_DATA,
+    PLANTED_PRECISION,
     PLANTED_RMSE,
     fast,
     holdout_history,
