@@ -9,6 +9,8 @@ from django.contrib.auth import SESSION_KEY, get_user_model
 from django.core import mail
 from django.urls import reverse
 
+from movierec.accounts.models import DeviceToken
+from movierec.accounts.services import token_issue
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -158,3 +160,55 @@ def test_a_used_reset_link_says_so(client):
     assert response.status_code == 200
     assert not response.context["validlink"]
     assert b"no longer works" in response.content
+
+
+# -- who may open the account pages: the owner, another person, staff with and without permissions, anonymous ----
+
+WHO = ("anonymous", "owner", "other", "staff", "superuser")
+
+
+def _as(client, who: str, owner):
+    people = {
+        "owner": lambda: owner,
+        "other": UserFactory,
+        "staff": lambda: UserFactory(is_staff=True),
+        "superuser": lambda: UserFactory(is_staff=True, is_superuser=True),
+    }
+    if who != "anonymous":
+        client.force_login(people[who]())
+    return client
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_my_account_page_shows_only_the_signed_in_persons_own_devices(client, who):
+    owner = UserFactory(username="owner")
+    token_issue(user=owner, device="Owner's phone")
+
+    response = _as(client, who, owner).get("/accounts/me/")
+
+    if who == "anonymous":
+        assert response.status_code == 302 and response.headers["Location"].startswith("/accounts/login/")
+        return
+    assert response.status_code == 200
+    assert (b"Owner&#x27;s phone" in response.content) == (who == "owner")
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_only_the_owner_signs_their_device_out(client, who):
+    owner = UserFactory(username="owner")
+    token, _ = token_issue(user=owner, device="Phone")
+
+    response = _as(client, who, owner).post(f"/accounts/devices/{token.token_key}/revoke/")
+
+    assert response.status_code == 302
+    assert DeviceToken.objects.filter(pk=token.pk).exists() == (who != "owner")
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_deleting_an_account_deletes_only_ones_own(client, who):
+    owner = UserFactory(username="owner")
+
+    response = _as(client, who, owner).post("/accounts/me/", {"password": "a-good-passphrase-42"})
+
+    assert response.status_code == 302
+    assert get_user_model().objects.filter(pk=owner.pk).exists() == (who != "owner")

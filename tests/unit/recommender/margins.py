@@ -58,7 +58,7 @@ FAST: dict[str, dict] = {
         "batch_size": 64,
         "weight_decay": 0.0,
         "reg": 0.0,
-        "fold_in_steps": 60,
+        "fold_in_steps": 200,
         "fold_in_learning_rate": 0.02,
     },
 }
