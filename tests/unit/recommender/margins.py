@@ -51,8 +51,8 @@ FAST: dict[str, dict] = {
     "sequence": {"epochs": 30, "batch_size": 8, "horizon": 10},
     # The tuned L2 (weight decay 1.0) collapses the dense layers on some seeds of a set this small: planted
     # precision 0.62 +- 0.33 (0.24 to 1.0); at 0.01, 0.90 +- 0.17; with no L2, 0.92 +- 0.05. A new person's rows
-    # need a longer fold-in than ml-100k's 30 steps at 0.01 (seeds 0-7): the fresh 5-star effect was 1.05 +- 0.50,
-    # 1.7 sd from its bar; with 60 steps at 0.02, 2.05 +- 0.56 (3.3 sd), precision and RMSE as before.
+    # need a longer fold-in than ml-100k's 30 steps at 0.01: the fresh 5-star effect was 1.05 +- 0.50 (seeds 0-7),
+    # 1.7 sd from its bar; 60 steps at 0.02 gave 1.80 +- 0.64 over 20 seeds (2.5 sd), 200 steps 2.72 +- 0.67 (3.7).
     "classifier": {
         "epochs": 30,
         "batch_size": 64,
