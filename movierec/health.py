@@ -1,8 +1,8 @@
 """``/healthz``: each dependency's state, and whether this process can serve (for a load balancer's readiness).
 
-The site serves while the cache or the broker is down (throttles and caching are skipped, retrains wait for the
-sweep), so those make it "degraded", still 200. Without the database or a readable model store it cannot answer
-honestly: "unavailable", 503.
+The site serves while the cache, the broker or the model store is down (throttles and caching are skipped,
+retrains wait for the sweep, rows fall back to popularity), so those make it "degraded", still 200. Without the
+database it cannot answer at all: "unavailable", 503.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 #: Without these this process cannot serve.
-REQUIRED = ("database", "model_store")
+REQUIRED = ("database",)
 TIMEOUT_SECONDS = 0.5
 
 

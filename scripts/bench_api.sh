@@ -19,6 +19,8 @@ export MODEL_DIR=${MODEL_DIR:-/tmp/movierec-apibench/models}
 export MOVIELENS_DIR=${MOVIELENS_DIR:-$(pwd)/../shared/datasets}
 # The load comes from a few tokens: a per-person throttle would be measured instead of the API.
 export API_THROTTLE_USER=${API_THROTTLE_USER:-10000000/minute}
+# Plain HTTP on localhost: production's redirect to HTTPS would answer every request with a 301.
+export SECURE_SSL_REDIRECT=${SECURE_SSL_REDIRECT:-false} SECURE_COOKIES=${SECURE_COOKIES:-false}
 export LOG_LEVEL=${LOG_LEVEL:-WARNING}
 # Two sync workers on two cores: one math thread each, or torch and BLAS threads fight over the cores.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from movierec import health
 from ratings.models import Rating
 from tests.factories import MovieFactory
 
@@ -47,14 +48,28 @@ def test_with_redis_down_healthz_is_degraded_but_ready(client, redis_down):
     assert "Connection" in body["checks"]["cache"]["detail"]
 
 
-def test_without_a_readable_model_store_healthz_is_503(client, settings, tmp_path):
+def test_without_a_model_store_the_site_still_serves_degraded(client, settings, tmp_path):
+    # (before the first training, or a mount gone missing: rows fall back to popularity)
     settings.MODEL_DIR = tmp_path / "missing"
 
     response = client.get("/healthz")
 
-    assert response.status_code == 503
-    assert response.json()["status"] == "unavailable"
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["model_store"]["ok"] is False
+
+
+def test_without_the_database_healthz_is_503_so_a_load_balancer_takes_it_out(client, monkeypatch):
+    def down() -> str:
+        raise OSError("connection refused")
+
+    monkeypatch.setitem(health.CHECKS, "database", down)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable" and response.json()["ready"] is False
+    assert "connection refused" in response.json()["checks"]["database"]["detail"]
 
 
 def test_with_redis_down_ratings_are_stored_and_reads_answer(client, user, api_as, redis_down, caplog):
