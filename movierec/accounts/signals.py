@@ -1,9 +1,12 @@
-"""A new password signs every device out: all of the person's API tokens end with the old password."""
+"""Account events: a new password signs every device out (all of the person's API tokens end with the old
+password), and logging out says so."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
@@ -24,3 +27,10 @@ def _revoke_tokens_on_password_change(sender, instance, created, **kwargs) -> No
     if not created and getattr(instance, "_password_changed", False):
         DeviceToken.objects.filter(user=instance).delete()
         instance._password_changed = False
+
+
+@receiver(user_logged_out)
+def _say_goodbye(sender, request, user, **kwargs) -> None:
+    """Logging out lands on the home page: say it worked (the message outlives the flushed session)."""
+    if request is not None:
+        messages.info(request, "You are logged out. See you soon!")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -211,3 +212,11 @@ def test_finishing_onboarding_marks_the_profile_and_recommendations_are_ready(cl
     assert "/recommendations/rows/because-" in response.content.decode(), "fold-in: personal rows at once"
     top = client.get("/recommendations/rows/top-picks/", **HTMX).content.decode()
     assert card_ids(top) and not set(card_ids(top)) & {movie.pk for movie in seed.movies[:10]}
+
+
+def test_the_favicon_is_the_logo(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("icons/logo.svg")
+    assert finders.find("icons/logo.svg")

@@ -74,10 +74,11 @@ def test_log_in_and_out(client, user):
     assert response.status_code == 302
     assert _logged_in_user_id(client) == str(user.pk)
 
-    response = client.post(reverse("logout"))
+    response = client.post(reverse("logout"), follow=True)
 
-    assert response.status_code == 302
+    assert response.redirect_chain[0][1] == 302
     assert _logged_in_user_id(client) is None
+    assert "You are logged out" in response.content.decode()
 
 
 def test_log_in_with_a_wrong_password_fails(client, user):
