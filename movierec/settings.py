@@ -1,20 +1,27 @@
-"""MovieRec settings: one module, driven by environment variables only.
+"""MovieRec settings: one module, driven by environment variables.
 
-Production differs from a laptop only through variables (see .env.example).
-A value that cannot be used stops the process with a message naming it.
+Production differs from a laptop only through variables (see .env.example). They come from the environment, or
+from a ``.env`` file in the project folder (``ENV_FILE`` names another), which never overrides a variable that
+is already set. ``make demo`` writes a development one. A value that cannot be used stops the process with a
+message naming it.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from movierec.lib.env import EnvError, env_bool, env_int, env_list, env_path, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+ENV_FILE = Path(os.environ.get("ENV_FILE") or BASE_DIR / ".env")
+if ENV_FILE.is_file():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 try:
     DEBUG = env_bool("DEBUG", default=False)

@@ -1,8 +1,8 @@
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from catalog.views import insights_page
@@ -11,6 +11,12 @@ from movierec.health import healthz
 from recommender.views import home
 
 swagger = SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+
+
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    # The logo's URL is looked up per request: in production it carries collectstatic's hash.
+    return HttpResponsePermanentRedirect(static("icons/logo.svg"))
+
 
 urlpatterns = [
     path("", home, name="home"),
@@ -25,7 +31,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says.
-    path("favicon.ico", RedirectView.as_view(url=static("icons/logo.svg"), permanent=True)),
+    path("favicon.ico", favicon),
     path("api/v1/", include("movierec.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI's own script (the split view serves it as a file) sets inline styles: allowed on this page only.

@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 export DEBUG=${DEBUG:-true}
 export DJANGO_SETTINGS_MODULE=movierec.settings
+# A development .env, so the README's everyday commands work in any later shell too. An existing one is kept.
+if [ ! -f .env ]; then
+  printf '# Written by make demo for development: never use these values in production (see .env.example).\nDEBUG=true\nSECRET_KEY=%s\n' \
+    "$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+  echo "Wrote a development .env (DEBUG on, a random SECRET_KEY)"
+fi
 
 $PY manage.py migrate --no-input -v0
 $PY manage.py demo_setup
@@ -15,7 +21,7 @@ $PY manage.py demo_setup
 $PY manage.py train --sync --missing --family collaborative --family content
 
 # A Celery worker with beat beside the web server retrains after new ratings. It uses Redis when REDIS_URL
-# answers, else the embedded broker under var/broker. It is stopped when this script exits (Ctrl-C included).
+# is set, else the embedded broker under var/broker. It is stopped when this script exits (Ctrl-C included).
 LOG=${VAR_DIR:-var}/worker.log
 mkdir -p "$(dirname "$LOG")"
 $PY -m celery -A movierec worker -Q default,training --beat --concurrency 1 --loglevel INFO >"$LOG" 2>&1 &

@@ -47,7 +47,13 @@ def test_env_list_splits_and_trims(monkeypatch):
     ],
 )
 def test_a_bad_setting_stops_the_start_naming_the_variable(variable, value, message, tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "SECRET_KEY": "x", "VAR_DIR": str(tmp_path), variable: value}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ENV_FILE": str(tmp_path / "none.env"),
+        "SECRET_KEY": "x",
+        "VAR_DIR": str(tmp_path),
+        variable: value,
+    }
     result = subprocess.run(
         [sys.executable, "-c", "import django; from django.conf import settings; settings.DEBUG"],
         cwd=ROOT,
@@ -65,6 +71,7 @@ def test_missing_secret_key_in_production_is_refused(tmp_path):
         cwd=ROOT,
         env={
             "PATH": "/usr/bin:/bin",
+            "ENV_FILE": str(tmp_path / "none.env"),
             "DEBUG": "false",
             "VAR_DIR": str(tmp_path),
             "DJANGO_SETTINGS_MODULE": "movierec.settings",
@@ -73,3 +80,62 @@ def test_missing_secret_key_in_production_is_refused(tmp_path):
         text=True,
     )
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def _manage(args: list[str], tmp_path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "VAR_DIR": str(tmp_path), "MODEL_DIR": str(tmp_path / "models"), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_configuration_error_is_one_clear_line_not_a_traceback(tmp_path):
+    # A fresh shell with no .env and no variables: DEBUG is off, so SECRET_KEY is missing
+    result = _manage(["check"], tmp_path, ENV_FILE=str(tmp_path / "none.env"))
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: SECRET_KEY must be set when DEBUG is off. "
+        "Set it in the environment or in .env (see .env.example)."
+    ]
+
+
+def test_the_demo_env_file_makes_the_everyday_commands_work_in_a_fresh_shell(tmp_path):
+    # Given the .env make demo writes (the same lines: scripts/demo.sh), and a shell with nothing exported
+    demo = (ROOT / "scripts" / "demo.sh").read_text()
+    assert "DEBUG=true\\nSECRET_KEY=%s" in demo
+    env_file = tmp_path / ".env"
+    env_file.write_text(f"DEBUG=true\nSECRET_KEY=written-by-demo\nDATABASE_URL=sqlite:///{tmp_path / 'db.sqlite3'}\n")
+
+    # Then the README's commands run
+    migrate = _manage(["migrate", "-v0"], tmp_path, ENV_FILE=str(env_file))
+    recommend = _manage(["recommend", "nobody", "--rows"], tmp_path, ENV_FILE=str(env_file))
+
+    assert migrate.returncode == 0, migrate.stderr
+    assert "Configuration error" not in recommend.stderr and "Traceback" not in recommend.stderr
+
+
+def test_a_variable_already_set_wins_over_the_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("DEBUG=true\nSECRET_KEY=from-file\nAPI_PAGE_SIZE=7\n")
+    code = "from django.conf import settings; print(settings.API_PAGE_SIZE, settings.SECRET_KEY)"
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "ENV_FILE": str(env_file),
+            "API_PAGE_SIZE": "9",
+            "VAR_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "movierec.settings",
+        },
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.stdout.split() == ["9", "from-file"]
