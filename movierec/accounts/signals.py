@@ -33,4 +33,5 @@ def _revoke_tokens_on_password_change(sender, instance, created, **kwargs) -> No
 def _say_goodbye(sender, request, user, **kwargs) -> None:
     """Logging out lands on the home page: say it worked (the message outlives the flushed session)."""
     if request is not None:
-        messages.info(request, "You are logged out. See you soon!")
+        # fail_silently: a logout outside a page (the test client, a script) has no message storage.
+        messages.info(request, "You are logged out. See you soon!", fail_silently=True)
