@@ -24,11 +24,6 @@ from movierec.accounts.serializers import (
 )
 
 
-class LockedOut(exceptions.Throttled):
-    default_detail = "Too many failed sign-ins for this account or from this address; try again later."
-    default_code = "locked_out"
-
-
 def _current_token(request: Request) -> DeviceToken:
     if not isinstance(request.auth, DeviceToken):
         raise exceptions.ValidationError({"authorization": "Send this device's token: a session has no token."})
@@ -68,10 +63,9 @@ class TokenView(APIView):
         serializer = SignInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        # django-axes counts the failures and refuses a locked-out account or address inside authenticate().
+        # django-axes counts the failures and refuses a locked-out account or address inside authenticate();
+        # its middleware then answers 429 in the API's format (accounts.lockout.lockout_response).
         user = authenticate(request._request, username=data["username"], password=data["password"])
-        if getattr(request._request, "axes_locked_out", False):
-            raise LockedOut()
         if user is None or not user.is_active:
             raise exceptions.ValidationError("Unable to log in with provided credentials.")
         token, raw = services.token_issue(user=user, device=data["device"])

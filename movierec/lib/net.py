@@ -1,4 +1,4 @@
-"""Cheap reachability checks used to choose between a server and an embedded fallback."""
+"""A cheap reachability check: does a server answer on the URL's port (tests use it to skip, saying why)?"""
 
 from __future__ import annotations
 
