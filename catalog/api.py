@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from catalog import selectors, services
 from catalog.models import Genre, Movie
 from catalog.serializers import GenreSerializer, MovieQuerySerializer, MovieSerializer, MovieWriteSerializer
-from movierec.api_conditional import ConditionalGetMixin
+from movierec.api.conditional import ConditionalGetMixin
 from movierec.permissions import StaffModelPermissions
 
 

@@ -15,7 +15,7 @@ from movierec.accounts.api import (
     TokenRefreshView,
     TokenView,
 )
-from movierec.api_errors import not_found
+from movierec.api.errors import not_found
 from ratings.api import MyDataView, MyExportView, MyFeedbackViewSet, MyRatingViewSet
 from recommender.api import (
     ModelVersionViewSet,

@@ -290,8 +290,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["movierec.api_parsers.JSONParserWithDepthLimit"],
-    "DEFAULT_PAGINATION_CLASS": "movierec.api_pagination.Pagination",
+    "DEFAULT_PARSER_CLASSES": ["movierec.api.parsers.JSONParserWithDepthLimit"],
+    "DEFAULT_PAGINATION_CLASS": "movierec.api.pagination.Pagination",
     "PAGE_SIZE": API_PAGE_SIZE,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -305,7 +305,7 @@ REST_FRAMEWORK = {
         "signup": API_THROTTLE_SIGNUP,
     },
     "NUM_PROXIES": TRUSTED_PROXIES,
-    "EXCEPTION_HANDLER": "movierec.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "movierec.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "MovieRec API",
@@ -320,7 +320,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "movierec.api_errors.document_error_responses",
+        "movierec.api.errors.document_error_responses",
     ],
 }
 

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Movie
-from movierec.api_pagination import LimitQuerySerializer
+from movierec.api.pagination import LimitQuerySerializer
 from movierec.permissions import RETRAIN, StaffModelPermissions, staff_with
 from recommender import selectors, services, training
 from recommender.families import FAMILIES

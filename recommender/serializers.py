@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from catalog.serializers import MovieSummarySerializer
-from movierec.api_pagination import LimitQuerySerializer
+from movierec.api.pagination import LimitQuerySerializer
 from recommender.families import FAMILIES
 from recommender.models import ModelVersion
 from recommender.rows import COLLABORATIVE, CONTENT

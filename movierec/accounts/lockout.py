@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework.throttling import BaseThrottle
 
-from movierec.api_errors import error_body
+from movierec.api.errors import error_body
 
 
 def client_address(request: HttpRequest) -> str:

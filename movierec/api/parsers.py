@@ -1,6 +1,6 @@
 """The API's JSON parser: DRF's, with a body nested too deeply for Python's parser answered 400, not 500.
 
-(A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is refused before parsing, as 413: see ``api_errors``.)
+(A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is refused before parsing, as 413: see ``movierec.api.errors``.)
 """
 
 from __future__ import annotations
