@@ -153,13 +153,21 @@ class ImplicitModel(Recommender):
     def fit(self, data: Interactions) -> Self:
         from implicit.bpr import BayesianPersonalizedRanking
         from implicit.cpu.als import AlternatingLeastSquares
+        from threadpoolctl import threadpool_limits
 
-        config = self.config
         seen = sp.csr_matrix(
             (np.ones(len(data), dtype=np.float32), (data.users, data.items)), shape=(data.n_users, data.n_items)
         )
+        with threadpool_limits(1, "blas"):  # the library's threads do the work (it warns unless BLAS's are off)
+            self._fit(seen, AlternatingLeastSquares, BayesianPersonalizedRanking)
+        self.user_index = {int(user): position for position, user in enumerate(data.user_ids)}
+        self._set_items(data.item_ids)
+        return self
+
+    def _fit(self, seen: sp.csr_matrix, als: type, bpr: type) -> None:
+        config = self.config
         if config.algorithm == "ALS":
-            model = AlternatingLeastSquares(
+            model = als(
                 factors=config.factors,
                 regularization=config.regularization,
                 iterations=config.iterations,
@@ -167,7 +175,7 @@ class ImplicitModel(Recommender):
                 random_state=config.seed,
             )
         else:
-            model = BayesianPersonalizedRanking(
+            model = bpr(
                 factors=config.factors,
                 regularization=config.regularization,
                 iterations=config.iterations,
@@ -176,9 +184,6 @@ class ImplicitModel(Recommender):
             )
         model.fit(seen, show_progress=False)
         self.user_factors, self.item_factors = np.asarray(model.user_factors), np.asarray(model.item_factors)
-        self.user_index = {int(user): position for position, user in enumerate(data.user_ids)}
-        self._set_items(data.item_ids)
-        return self
 
     def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
         positions, known = self.positions(items)

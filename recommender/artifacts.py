@@ -1,6 +1,6 @@
 """Model versions on disk and in memory: atomic save, verified load, and the per-process cache of active models.
 
-A version's artifact is a folder ``MODEL_DIR/<family>/v<pk>/`` holding one
+A version's artifact is a folder ``MODEL_DIR/<family>/v<number>/`` holding one
 sub-folder per algorithm, written by the algorithm's own ``save``. It appears
 under its final name only when complete (written in a temporary folder, fsynced,
 then renamed), and its SHA-256 is stored on the ModelVersion so a torn or
@@ -88,8 +88,8 @@ def artifact_save(*, version: ModelVersion, models: dict[str, Recommender]) -> P
     if not models:
         raise ValueError("artifact_save needs at least one model")
     root = model_dir()
-    final = root / version.family / f"v{version.pk}"
-    temporary = root / f".tmp-{version.family}-v{version.pk}-{uuid.uuid4().hex[:8]}"
+    final = root / version.family / f"v{version.number}"
+    temporary = root / f".tmp-{version.family}-v{version.number}-{uuid.uuid4().hex[:8]}"
     final.parent.mkdir(parents=True, exist_ok=True)
     try:
         for name, model in models.items():
@@ -97,7 +97,7 @@ def artifact_save(*, version: ModelVersion, models: dict[str, Recommender]) -> P
         _fsync_tree(temporary)
         checksum = artifact_checksum(temporary)
         if final.exists():
-            raise ArtifactError(f"{final} already exists; version {version.pk} was saved before")
+            raise ArtifactError(f"{final} already exists; {version.label} was saved before")
         os.rename(temporary, final)
         _fsync(final.parent)
     except BaseException:
@@ -112,14 +112,14 @@ def artifact_save(*, version: ModelVersion, models: dict[str, Recommender]) -> P
 def artifact_load(version: ModelVersion) -> dict[str, Recommender]:
     """The models of ``version``, by algorithm name, after checking the files against the recorded checksum."""
     if not version.artifact_path or not version.checksum:
-        raise ArtifactError(f"model version {version.pk} has no saved artifact")
+        raise ArtifactError(f"{version.label} has no saved artifact")
     directory = model_dir() / version.artifact_path
     if not directory.is_dir():
-        raise ArtifactError(f"model version {version.pk}: artifact folder {directory} is missing")
+        raise ArtifactError(f"{version.label}: artifact folder {directory} is missing")
     actual = artifact_checksum(directory)
     if actual != version.checksum:
         raise ArtifactError(
-            f"model version {version.pk}: checksum mismatch in {directory} "
+            f"{version.label}: checksum mismatch in {directory} "
             f"(recorded {version.checksum[:12]}…, found {actual[:12]}…); refusing to load"
         )
     return {name: algorithm_class(name).load(directory / name) for name in version.algorithms}
@@ -140,6 +140,8 @@ class _Slot:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     version_id: int | None = None
+    #: That version's number within the family (what people call it: "v3").
+    number: int | None = None
     models: dict[str, Recommender] = field(default_factory=dict)
     checked_at: float = float("-inf")
     #: The active version that failed to load here; not retried until another version becomes active.
@@ -147,6 +149,11 @@ class _Slot:
 
 
 _slots: dict[str, _Slot] = {family: _Slot() for family in FAMILIES}
+
+
+#: Set in web processes by ``serve_in_background``: a thread keeps the slots fresh and requests only read them.
+_refresher: threading.Thread | None = None
+_stopping = threading.Event()
 
 
 def active_models(family: str) -> dict[str, Recommender]:
@@ -157,11 +164,16 @@ def active_models(family: str) -> dict[str, Recommender]:
     3. If loading fails, the error is logged with the version id and the previous
        in-memory version keeps serving; the broken version is not retried.
     4. No active version at all (all retired or rolled back to nothing): serve nothing.
+
+    In a web process (``serve_in_background`` was called) steps 1 to 3 run in the refresher thread, and this
+    only reads what is loaded: a request never waits for a load, and until the first load has finished the
+    family serves nothing (the rows fall back to popularity). Elsewhere (commands, the worker, tests) the
+    caller does them, and the first call waits for the load.
     """
     if family not in _slots:
         raise KeyError(f"unknown family {family!r}; known: {', '.join(FAMILIES)}")
     slot = _slots[family]
-    if time.monotonic() - slot.checked_at < CHECK_INTERVAL_SECONDS:
+    if _refresher is not None or time.monotonic() - slot.checked_at < CHECK_INTERVAL_SECONDS:
         return slot.models
     # One thread per process refreshes; the others keep serving what is loaded instead of queueing behind a load.
     if not slot.lock.acquire(blocking=slot.version_id is None):
@@ -174,11 +186,56 @@ def active_models(family: str) -> dict[str, Recommender]:
         slot.lock.release()
 
 
+def serve_in_background() -> threading.Thread:
+    """Start this process's refresher (wsgi.py does, once): load every active version now, then every
+    CHECK_INTERVAL_SECONDS load whatever became active, while the previous version keeps serving."""
+    global _refresher
+    if _refresher is None:
+        _stopping.clear()
+        _refresher = threading.Thread(target=_refresh_forever, name="model-refresher", daemon=True)
+        _refresher.start()
+    return _refresher
+
+
+def stop_background() -> None:
+    """End the refresher (tests; a process that exits needs nothing: the thread is a daemon)."""
+    global _refresher
+    if _refresher is not None:
+        _stopping.set()
+        _refresher.join(30)
+        _refresher = None
+
+
+def refresh_all() -> None:
+    """One pass of the refresher: each family's active version, loaded if it is new here."""
+    from django.db import close_old_connections
+
+    for family, slot in _slots.items():
+        try:
+            with slot.lock:
+                _slot_refresh(family, slot)
+        except Exception:  # a database outage: keep serving what is loaded, and try again next pass
+            logger.exception("Could not look up the active %s version; still serving what is loaded", family)
+    close_old_connections()
+
+
+def _refresh_forever() -> None:
+    from django.db import connection
+
+    started = time.monotonic()
+    refresh_all()
+    loaded = [f"{family} v{slot.number}" for family, slot in _slots.items() if slot.version_id]
+    logger.info("Models loaded in %.1f s: %s", time.monotonic() - started, ", ".join(loaded) or "none active yet")
+    while not _stopping.wait(CHECK_INTERVAL_SECONDS):
+        refresh_all()
+    connection.close()
+
+
 def _slot_refresh(family: str, slot: _Slot) -> None:
     version = ModelVersion.objects.filter(family=family, status=ModelVersion.Status.ACTIVE).first()
     slot.checked_at = time.monotonic()
     if version is None:
-        slot.version_id, slot.models = None, {}
+        slot.version_id, slot.number, slot.models = None, None, {}
         return
     if version.pk in (slot.version_id, slot.refused_id):
         return
@@ -187,14 +244,13 @@ def _slot_refresh(family: str, slot: _Slot) -> None:
     except Exception:
         slot.refused_id = version.pk
         logger.exception(
-            "Could not load %s model version %s; still serving %s",
-            family,
-            version.pk,
-            f"version {slot.version_id}" if slot.version_id else "nothing from this family",
+            "Could not load %s; still serving %s",
+            version.label,
+            f"{family} v{slot.number}" if slot.version_id else "nothing from this family",
         )
         return
-    slot.version_id, slot.models, slot.refused_id = version.pk, models, None
-    logger.info("Serving %s model version %s (%s)", family, version.pk, ", ".join(models))
+    slot.version_id, slot.number, slot.models, slot.refused_id = version.pk, version.number, models, None
+    logger.info("Serving %s (%s)", version.label, ", ".join(models))
 
 
 def active_version_id(family: str) -> int | None:

@@ -66,7 +66,8 @@ def run(*, ratings: int, people: int, timeout: float, seed: int) -> list[str]:
             if version is not None:
                 done[family] = version
                 seconds = version.finished.timestamp() - last_rating
-                lines.append(f"{family:<14} v{version.pk} {version.status:<9} {seconds:7.1f} s after the last rating")
+                label = f"{family:<14} v{version.number}"
+                lines.append(f"{label} {version.status:<9} {seconds:7.1f} s after the last rating")
                 print(lines[-1], flush=True)
         time.sleep(1)
     missing = [f"{family:<14} no new version within {timeout:.0f} s" for family in sorted(set(FAMILIES) - set(done))]

@@ -56,6 +56,8 @@ ROW_TITLES = {
 class ModelRow:
     family: str
     version: int
+    #: The version's number within its family (what the page shows: "v3").
+    number: int
     status: str
     active: bool
     algorithm: str
@@ -92,6 +94,7 @@ def _build() -> dict[str, object]:
         ModelRow(
             family=version.family,
             version=version.pk,
+            number=version.number,
             status=version.get_status_display(),
             active=version.status == ModelVersion.Status.ACTIVE,
             algorithm=algorithm,

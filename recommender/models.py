@@ -17,6 +17,9 @@ class ModelVersion(models.Model):
         RETIRED = "retired", "Retired"
 
     family = models.CharField(max_length=32)
+    number = models.PositiveIntegerField(
+        editable=False, help_text="The version's number within its family: collaborative v1, v2, ...; content v1, ..."
+    )
     algorithms = models.JSONField(default=list, help_text="Algorithm names trained together, in order.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.TRAINING)
     params = models.JSONField(default=dict, blank=True, help_text="Hyper-parameters per algorithm.")
@@ -50,6 +53,7 @@ class ModelVersion(models.Model):
             models.UniqueConstraint(
                 fields=["family"], condition=models.Q(status="active"), name="recommender_one_active_per_family"
             ),
+            models.UniqueConstraint(fields=["family", "number"], name="recommender_version_number_per_family"),
             models.CheckConstraint(
                 condition=models.Q(status__in=["training", "ready", "active", "rejected", "failed", "retired"]),
                 name="recommender_modelversion_status_valid",
@@ -58,7 +62,20 @@ class ModelVersion(models.Model):
         indexes = [models.Index(fields=["family", "status", "-activated"], name="recommender_family_status")]
 
     def __str__(self) -> str:
-        return f"{self.family} v{self.pk} ({self.status})"
+        return f"{self.label} ({self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        # One trainer per family at a time (the TrainingState claim), so the next number is free; the unique
+        # constraint is the backstop if two ever raced.
+        if self.number is None:
+            newest = ModelVersion.objects.filter(family=self.family).aggregate(models.Max("number"))["number__max"]
+            self.number = (newest or 0) + 1
+        super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        """How people name it: the family and its number there ("collaborative v3")."""
+        return f"{self.family} v{self.number}"
 
 
 class TrainingState(models.Model):

@@ -44,6 +44,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "family",
+            "number",
             "algorithms",
             "status",
             "params",

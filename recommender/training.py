@@ -433,7 +433,7 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
             version.last_rating_id = snapshot.last_rating_id
             if len(data):
                 version.last_rated_at = datetime.fromtimestamp(float(data.timestamps.max()), tz=UTC)
-            say(f"{family} v{version.pk}: {len(data)} ratings, {data.n_users} people, {data.n_items} movies")
+            say(f"{version.label}: {len(data)} ratings, {data.n_users} people, {data.n_items} movies")
             params = {name: algorithm_params(name, fast=fast) for name in names}
 
             started = time.perf_counter()
@@ -443,10 +443,10 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
                 holdout_models[name] = build(name, **params[name]).fit(split.train)
                 result = evaluate_split(holdout_models[name], split, PROTOCOLS["temporal"])
                 metrics[name] = {key: result.get(key) for key in STORED_METRICS}
-                say(f"{family} v{version.pk}: {name} holdout " + _figures(metrics[name]))
+                say(f"{version.label}: {name} holdout " + _figures(metrics[name]))
             if Role.TOP_PICKS in FAMILIES[family].roles.values() and settings.MEASURE_SERVED_ROWS:
                 version.row_metrics = _served_rows(family, holdout_models, split, fast=fast)
-                say(f"{family} v{version.pk}: rows on the holdout: " + _row_figures(version.row_metrics))
+                say(f"{version.label}: rows on the holdout: " + _row_figures(version.row_metrics))
             version.eval_seconds = time.perf_counter() - started
 
             # Refit on everything: the newest ratings are the reason this run exists.
@@ -454,7 +454,7 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
             models: dict[str, Recommender] = {}
             for name in names:
                 models[name] = build(name, **params[name]).fit(data)
-                say(f"{family} v{version.pk}: fitted {name}")
+                say(f"{version.label}: fitted {name}")
             version.fit_seconds = time.perf_counter() - started
             version.params = {name: models[name].config.to_dict() for name in names}
             version.metrics = metrics
@@ -465,8 +465,8 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
         version.error = "".join(traceback.format_exception(error))[-4000:]
         version.finished = timezone.now()
         version.save()
-        logger.exception("Training %s v%s failed; the active version keeps serving", family, version.pk)
-        say(f"{family} v{version.pk}: FAILED: {error}")
+        logger.exception("Training %s failed; the active version keeps serving", version.label)
+        say(f"{version.label}: FAILED: {error}")
         return version
 
     version.status = ModelVersion.Status.READY
@@ -475,12 +475,12 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
     active = ModelVersion.objects.filter(family=family, status=ModelVersion.Status.ACTIVE).first()
     verdict = guardrail_verdict(candidate=version.metrics, active=active.metrics if active else None)
     if verdict.accept and version_activate(version=version, claim_token=claim.token):
-        say(f"{family} v{version.pk}: activated ({verdict.reason})")
+        say(f"{version.label}: activated ({verdict.reason})")
     else:
         reason = verdict.reason if not verdict.accept else "the claim was taken over during training"
         ModelVersion.objects.filter(pk=version.pk).update(status=ModelVersion.Status.REJECTED, error=reason)
         version.refresh_from_db()
-        say(f"{family} v{version.pk}: rejected: {reason}")
+        say(f"{version.label}: rejected: {reason}")
     artifacts_prune(family=family)
     return version
 

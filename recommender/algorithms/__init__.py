@@ -18,7 +18,7 @@ ALGORITHMS: dict[str, tuple[str, dict[str, Any]]] = {
     "svd": ("recommender.algorithms.mf:BiasedMF", {}),
     "als": ("recommender.algorithms.mf:ALS", {}),
     "bpmf": ("recommender.algorithms.mf:BayesianMF", {}),
-    "implicit_als": ("recommender.algorithms.mf:ImplicitALS", {}),
+    "implicit_als": ("recommender.algorithms.implicit_als:ImplicitALS", {}),
     "content": ("recommender.algorithms.content:ContentBased", {}),
     "ncf": ("recommender.algorithms.ncf:NCF", {"objective": "explicit"}),
     "ncf_implicit": ("recommender.algorithms.ncf:NCF", {"objective": "implicit"}),

@@ -7,8 +7,7 @@ Explicit models estimate ``r_ui = mean + b_u + b_i + p_u . q_i``:
 - ``bpmf`` (:class:`BayesianMF`): Bayesian MF by Gibbs sampling (Salakhutdinov and Mnih 2008), averaging
   its predictions over posterior samples, which is what makes it the most accurate of the three.
 
-``implicit_als`` (:class:`ImplicitALS`) ranks by ``x_u . y_i`` learned from who rated what, weighted by
-confidence ``1 + alpha * rating`` (Hu, Koren and Volinsky 2008).
+``implicit_als``, the implicit-feedback factorization, is the ``implicit`` library's (``implicit_als.py``).
 
 Only the item side is kept. A person's vector is solved in closed form from their current ratings each time
 they are scored (exact ALS fold-in): a rating made a second ago counts at once, and a training user gets
@@ -18,7 +17,6 @@ what the last training step would give them.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Self
@@ -116,7 +114,7 @@ def _with_ones(factors: np.ndarray) -> np.ndarray:
     return np.hstack([factors, np.ones((len(factors), 1), dtype=factors.dtype)])
 
 
-def _similar_by_cosine(
+def similar_by_cosine(
     model: Recommender, factors: np.ndarray, usable: np.ndarray, item_id: int, n: int
 ) -> list[tuple[int, float]]:
     """Items closest to ``item_id`` by cosine of ``factors`` (samples x items x k), averaged over samples."""
@@ -167,7 +165,7 @@ class _ExplicitFactors(Recommender):
 
     def similar_items(self, item_id: int, n: int) -> list[tuple[int, float]]:
         """The ``n`` items whose factors point the most the same way as ``item_id``'s (rated items only)."""
-        return _similar_by_cosine(self, self.item_factors, self.rated, item_id, n)
+        return similar_by_cosine(self, self.item_factors, self.rated, item_id, n)
 
     def _keep_items(self, data: Interactions, mean: float, item_bias: np.ndarray, item_factors: np.ndarray) -> None:
         self.mean = float(mean)
@@ -499,129 +497,3 @@ def _draw_prior(vectors: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarr
     precision = wishart.rvs(df=dim + n, scale=(scale + scale.T) / 2, random_state=rng)
     mean = rng.multivariate_normal(n * average / beta, np.linalg.inv(beta * precision))
     return mean, precision
-
-
-# -- implicit feedback --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ImplicitALSConfig(Config):
-    # Validation NDCG@10 on ml-100k's temporal protocol (each person's second-to-last rating, seed 0): 0.0790
-    # here; `make tune TUNE_ARGS="--algorithm implicit_als --set factors=32|64 --set reg=3|30"` gave 0.0780 at
-    # 64 factors and reg 30, 0.0770 at 32 and 30, 0.0714 at 32 and 3: a tie at most, so the cheaper stays.
-    factors: int = 16
-    epochs: int = 15
-    reg: float = 30.0
-    #: Confidence in an interaction is ``1 + alpha * rating``.
-    alpha: float = 1.0
-    #: A rating below this says "seen it, not for me": a confident 0 instead of a 1 (0: every rating is a 1).
-    like_threshold: float = 2.5
-    #: Conjugate gradient steps per half-sweep (warm-started from the previous sweep's solution).
-    cg_steps: int = 3
-
-    def __post_init__(self) -> None:
-        require_positive(self, "factors", "epochs", "cg_steps")
-        require_non_negative(self, "reg", "alpha")
-
-
-class ImplicitALS(Recommender):
-    """Weighted ALS on "who rated what" (Hu, Koren and Volinsky 2008), trained with conjugate gradient.
-
-    Every rating is a positive interaction with confidence ``1 + alpha * rating``; everything else is a
-    zero with confidence 1. ``Y^T Y`` is shared by all users, so each solve only touches what they rated.
-    """
-
-    name = "implicit_als"
-    config_class = ImplicitALSConfig
-    config: ImplicitALSConfig
-
-    def fit(self, data: Interactions) -> Self:
-        """1. Start from small random factors on both sides.
-        2. Users: ``cg_steps`` of conjugate gradient on ``(Y^T Y + reg I + Y^T (C_u - I) Y) x_u = Y^T C_u 1``
-           for all users at once; the sparse part is applied rating by rating, vectorized.
-        3. Items: the same with the roles swapped. Repeat.
-        """
-        cfg = self.config
-        rng = np.random.default_rng(cfg.seed)
-        layout = _Layout.of(data)
-        extra = cfg.alpha * data.ratings.astype(np.float64)  # confidence - 1
-        wanted = (1.0 + extra) * (data.ratings >= cfg.like_threshold)  # confidence x preference
-        users = rng.normal(0.0, 0.01, (data.n_users, cfg.factors))
-        items = rng.normal(0.0, 0.01, (data.n_items, cfg.factors))
-        by_user, by_item = (data.users, data.items), (data.items, data.users)
-        for _ in progress(range(cfg.epochs), desc="implicit als sweeps"):
-            users = _conjugate_gradient(users, items, by_user, extra, wanted, layout.users, cfg)
-            items = _conjugate_gradient(items, users, by_item, extra, wanted, layout.items, cfg)
-        self.item_factors = items.astype(np.float32)
-        self.rated = np.bincount(data.items, minlength=data.n_items) > 0
-        self._set_items(data.item_ids)
-        return self
-
-    def _user_vector(self, history: History) -> np.ndarray:
-        """The exact solve (not CG) for one person: ``Y^T Y`` plus the items they rated."""
-        rated, ratings = self.history_positions(history)
-        items = self.item_factors.astype(np.float64)
-        rated_factors = items[rated]
-        extra = self.config.alpha * ratings.astype(np.float64)
-        weights = sp.csr_matrix(extra[None, :])
-        rhs = (((1.0 + extra) * (ratings >= self.config.like_threshold)) @ rated_factors)[None, :]
-        return solve_rows(
-            weights, rhs, rated_factors, ridge=np.full(self.config.factors, self.config.reg), base=items.T @ items
-        )[0]
-
-    def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
-        positions, known = self.positions(items)
-        return np.where(known, self.item_factors[positions] @ self._user_vector(history), np.nan)
-
-    def similar_items(self, item_id: int, n: int) -> list[tuple[int, float]]:
-        """The ``n`` items whose factors point the most the same way as ``item_id``'s (rated items only)."""
-        return _similar_by_cosine(self, self.item_factors[None], self.rated, item_id, n)
-
-    def save_state(self, directory: Path) -> None:
-        save_arrays(directory, item_ids=self.item_ids, item_factors=self.item_factors, rated=self.rated)
-
-    def load_state(self, directory: Path) -> None:
-        arrays = load_arrays(directory)
-        self.item_factors = arrays["item_factors"]
-        self.rated = arrays["rated"]
-        self._set_items(arrays["item_ids"])
-
-
-def _conjugate_gradient(
-    solution: np.ndarray,
-    other: np.ndarray,
-    pairs: tuple[np.ndarray, np.ndarray],
-    extra: np.ndarray,
-    wanted: np.ndarray,
-    matrix_of: Callable[[np.ndarray], sp.csr_matrix],
-    cfg: ImplicitALSConfig,
-) -> np.ndarray:
-    """``cg_steps`` of conjugate gradient for every row of ``solution`` at once, warm-started from it.
-
-    ``pairs`` are (row, other row) of each rating, ``extra`` its confidence minus one, ``wanted`` its
-    confidence times preference, and ``matrix_of`` turns one value per rating into the rows x others
-    sparse matrix. The system applied to vectors ``V`` is
-    ``V (O^T O + reg I) + sum over ratings of extra * (v_row . o_other) o_other``.
-    """
-    rows, others = pairs
-    gram = other.T @ other + cfg.reg * np.eye(cfg.factors)
-    rated_other = other[others]
-
-    def apply(vectors: np.ndarray) -> np.ndarray:
-        along = extra * np.einsum("nk,nk->n", vectors[rows], rated_other)
-        return vectors @ gram + matrix_of(along) @ other
-
-    x = solution.copy()
-    residual = matrix_of(wanted) @ other - apply(x)
-    direction = residual.copy()
-    norm = np.einsum("rk,rk->r", residual, residual)
-    for _ in range(cfg.cg_steps):
-        product = apply(direction)
-        curvature = np.einsum("rk,rk->r", direction, product)
-        step = np.divide(norm, curvature, out=np.zeros_like(norm), where=curvature > 0)
-        x += step[:, None] * direction
-        residual -= step[:, None] * product
-        new_norm = np.einsum("rk,rk->r", residual, residual)
-        direction = residual + np.divide(new_norm, norm, out=np.zeros_like(norm), where=norm > 0)[:, None] * direction
-        norm = new_norm
-    return x

@@ -99,7 +99,29 @@ def test_with_redis_url_set_but_redis_down_the_process_still_uses_redis(tmp_path
 def test_only_without_redis_url_is_the_embedded_broker_used(tmp_path):
     values = settings_of(PRODUCTION, tmp_path, "CELERY_BROKER_URL")
 
-    assert values["CELERY_BROKER_URL"] == repr("filesystem://")
+    assert values["CELERY_BROKER_URL"] == repr("filesystem://localhost//")
+
+
+def test_the_embedded_broker_connects_without_kombus_no_hostname_warning(tmp_path):
+    # Given no REDIS_URL (make demo on a laptop), when a process opens the broker as a worker or a publisher does
+    code = (
+        "import logging, django; logging.basicConfig(); django.setup(); from movierec.celery import app; "
+        "connection = app.connection_for_write(); print(connection.info()['transport']); connection.release()"
+    )
+    env = {"PATH": "/usr/bin:/bin", "ENV_FILE": str(tmp_path / "none.env"), "VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, **PRODUCTION, "DJANGO_SETTINGS_MODULE": "movierec.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    # Then it reaches the embedded transport, and logs nothing about a missing hostname
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("filesystem")
+    assert "No hostname" not in result.stderr
 
 
 def directives(policy: str) -> dict[str, str]:

@@ -51,7 +51,7 @@ class Command(BaseCommand):
 
         started = time.perf_counter()
         versions = families_train_sync(families=families, log=lambda message: self.stdout.write(message))
-        outcome = ", ".join(f"{version.family} v{version.pk} {version.status}" for version in versions) or "nothing"
+        outcome = ", ".join(f"{version.label} {version.status}" for version in versions) or "nothing"
         skipped = sorted(set(families) - {version.family for version in versions})
         summary = f"Trained {outcome} in {time.perf_counter() - started:.1f}s" + (
             f"; skipped {', '.join(skipped)} (reasons above)" if skipped else ""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +90,7 @@ def test_a_failed_save_leaves_nothing_under_the_final_name(model_dir):
 
     # then neither the final folder nor a temporary one exists, and the version records no artifact
     assert not any(model_dir.rglob("partial.bin"))
-    assert not (model_dir / "collaborative" / f"v{version.pk}").exists()
+    assert not (model_dir / "collaborative" / f"v{version.number}").exists()
     version.refresh_from_db()
     assert version.artifact_path == "" and version.checksum == ""
 
@@ -108,7 +110,7 @@ def test_corrupted_artifact_is_refused_with_a_clear_error(model_dir):
     arrays = next((model_dir / version.artifact_path).rglob("*.npz"))
     arrays.write_bytes(arrays.read_bytes()[:-7] + b"garbage")
 
-    with pytest.raises(artifacts.ArtifactError, match=rf"version {version.pk}: checksum mismatch"):
+    with pytest.raises(artifacts.ArtifactError, match=rf"collaborative v{version.number}: checksum mismatch"):
         artifacts.artifact_load(version)
 
 
@@ -157,7 +159,7 @@ def test_a_corrupted_new_version_is_logged_and_the_previous_one_keeps_serving(mo
     # then A still serves and the error names B
     assert top_item(served) == 2
     assert artifacts.active_version_id("collaborative") == previous.pk
-    assert f"version {broken.pk}" in caplog.text
+    assert f"collaborative v{broken.number}" in caplog.text
 
 
 def test_a_process_with_nothing_loaded_serves_nothing_when_the_active_version_is_corrupted(model_dir, caplog):
@@ -168,6 +170,93 @@ def test_a_process_with_nothing_loaded_serves_nothing_when_the_active_version_is
     with caplog.at_level(logging.ERROR, logger="recommender.artifacts"):
         assert artifacts.active_models("collaborative") == {}
     assert "checksum mismatch" in caplog.text
+
+
+def test_versions_are_numbered_within_their_family_and_saved_under_that_number(model_dir):
+    first, second = saved_version(favourite=1), saved_version(favourite=2)
+    other = ModelVersion.objects.create(family="content", algorithms=["content"])
+
+    assert (first.number, second.number, other.number) == (1, 2, 1)
+    assert str(second) == "collaborative v2 (ready)" and other.label == "content v1"
+    assert second.artifact_path == "collaborative/v2"
+
+
+def test_two_versions_of_one_family_cannot_share_a_number():
+    saved_version(favourite=1)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ModelVersion.objects.create(family="collaborative", number=1)
+
+
+@pytest.fixture
+def web_process(monkeypatch):
+    """This process as a web process: active_models only reads, and a refresher thread loads."""
+    monkeypatch.setattr(artifacts, "_refresher", threading.current_thread())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_a_web_process_a_request_never_waits_for_a_load(web_process, monkeypatch, django_assert_num_queries):
+    # Given a web process serving version A, and a load of the newly activated B that takes a while
+    activate(saved_version(favourite=2))
+    artifacts.refresh_all()
+    newer = saved_version(favourite=5)
+    activate(newer)
+    loading, release = threading.Event(), threading.Event()
+    load = artifacts.artifact_load
+
+    def slow_load(version):
+        loading.set()
+        assert release.wait(10)
+        return load(version)
+
+    monkeypatch.setattr(artifacts, "artifact_load", slow_load)
+    refresher = threading.Thread(target=artifacts.refresh_all)
+    refresher.start()
+    assert loading.wait(10)
+
+    # When a request asks while B loads, then it gets A at once, with no query and no wait
+    with django_assert_num_queries(0):
+        assert top_item(artifacts.active_models("collaborative")) == 2
+
+    # And once the load has finished, B serves
+    release.set()
+    refresher.join(10)
+    assert top_item(artifacts.active_models("collaborative")) == 5
+    assert artifacts.active_version_id("collaborative") == newer.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_web_process_with_nothing_loaded_yet_serves_nothing_instead_of_waiting(web_process):
+    activate(saved_version(favourite=2))
+
+    assert artifacts.active_models("collaborative") == {}  # the rows fall back to popularity
+
+    artifacts.refresh_all()
+    assert top_item(artifacts.active_models("collaborative")) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_refresher_loads_the_active_models_as_the_process_starts(monkeypatch, request):
+    # Given an active version, when a web process starts its refresher (wsgi.py does)
+    activate(saved_version(favourite=3))
+    monkeypatch.setattr(artifacts, "_refresher", None)
+    thread = artifacts.serve_in_background()
+    request.addfinalizer(artifacts.stop_background)
+
+    # Then the models are loaded without any request asking, and a second call starts no second thread
+    deadline = time.monotonic() + 20
+    while not artifacts.active_models("collaborative") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert top_item(artifacts.active_models("collaborative")) == 3
+    assert artifacts.serve_in_background() is thread and thread.is_alive()
+
+    # And it keeps checking: a newly activated version is loaded with no request asking either
+    newer = saved_version(favourite=5)
+    activate(newer)
+    deadline = time.monotonic() + 20
+    while artifacts.active_version_id("collaborative") != newer.pk and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert top_item(artifacts.active_models("collaborative")) == 5
 
 
 def test_unknown_family_is_a_clear_error():

@@ -1,4 +1,4 @@
-"""Matrix factorization: exact fold-in, accuracy on planted structure, determinism, implicit ranking."""
+"""Matrix factorization: exact fold-in, accuracy on planted structure, determinism."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ from recommender.algorithms.mf import (
     BayesianMFConfig,
     BiasedMF,
     BiasedMFConfig,
-    ImplicitALS,
-    ImplicitALSConfig,
     solve_rows,
 )
 from tests.unit.recommender.margins import Check, rmse_ratio_to_baseline
@@ -77,22 +75,6 @@ def similar_in_group(cls: type) -> Callable[[int], float]:
     return measure
 
 
-def implicit_auc(seed: int) -> float:
-    """Given one in five interactions held out, how often a held-out like outscores a never-touched movie."""
-    data, _, _ = planted(seed=seed)
-    train, test = split(data)
-    model = ImplicitALS(ImplicitALSConfig(seed=seed)).fit(train)
-    histories, touched = train.histories(), data.matrix.toarray() > 0
-    liked = test.ratings >= model.config.like_threshold
-    wins = []
-    for u in np.unique(test.users[liked]):
-        scores = model.score(histories[u])
-        positives = scores[test.items[(test.users == u) & liked]]
-        negatives = scores[~touched[u] & model.rated]
-        wins.append((positives[:, None] > negatives[None, :]).mean())
-    return float(np.mean(wins))
-
-
 CHECKS = {
     **{
         ("fitted", cls): Check(f"{cls.name} fold-in RMSE on own ratings / biases'", fitted_ratio(cls), 0.6, False)
@@ -104,9 +86,8 @@ CHECKS = {
     },
     **{
         ("similar", cls): Check(f"{cls.name} similar movies from the same group", similar_in_group(cls), 0.8, True)
-        for cls in (ALS, BayesianMF, ImplicitALS)
+        for cls in (ALS, BayesianMF)
     },
-    "auc": Check("implicit_als held-out likes AUC", implicit_auc, 0.75, above=True),
 }
 
 
@@ -182,7 +163,7 @@ def test_a_never_rated_item_and_an_empty_history_get_finite_estimates(cls, low_r
     assert model.similar_items(10_000, 3) == []
 
 
-@pytest.mark.parametrize("cls", [ALS, BayesianMF, ImplicitALS])
+@pytest.mark.parametrize("cls", [ALS, BayesianMF])
 def test_similar_items_by_factors_come_from_the_same_taste_group(cls):
     CHECKS["similar", cls].assert_at()
 
@@ -193,22 +174,7 @@ def test_bayesian_mf_keeps_the_asked_number_of_samples(low_rank):
     assert model.item_factors.shape[0] == len(model.noise) == len(model.prior_mean) == 7
 
 
-def test_implicit_als_ranks_held_out_likes_above_other_items():
-    # Given who-rated-what with planted taste groups, then held-out likes beat the never-touched items (AUC)
-    CHECKS["auc"].assert_at()
-
-
-def test_implicit_als_conjugate_gradient_reaches_the_exact_solution():
-    # Given a model trained with enough CG steps to converge, then the exact fold-in of a training user
-    # equals their CG solution: one more user half-step would not move them
-    data, _ = structured_ratings(factors=2, users=40, items=30, per_user=12)
-    model = ImplicitALS(ImplicitALSConfig(factors=4, epochs=30, cg_steps=8, reg=1.0)).fit(data)
-    history = data.history(0)
-    repeat = ImplicitALS(ImplicitALSConfig(factors=4, epochs=31, cg_steps=8, reg=1.0)).fit(data)
-    np.testing.assert_allclose(model.score(history), repeat.score(history), rtol=1e-3, atol=1e-3)
-
-
-@pytest.mark.parametrize("cls", [*EXPLICIT, ImplicitALS])
+@pytest.mark.parametrize("cls", EXPLICIT)
 def test_a_pair_rated_twice_is_refused(cls):
     data = Interactions.from_ids([1, 1, 2], [10, 10, 10], [4.0, 5.0, 3.0])
     with pytest.raises(ValueError, match="rated twice"):
@@ -227,7 +193,6 @@ def test_a_diverging_learning_rate_is_reported_naming_it(low_rank):
         (lambda: ALSConfig(factors=0), "factors"),
         (lambda: ALSConfig(reg=-1.0), "reg"),
         (lambda: BayesianMFConfig(epochs=10, burn_in=10), "burn_in"),
-        (lambda: ImplicitALSConfig(alpha=-1.0), "alpha"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_field(config, field):
