@@ -53,6 +53,7 @@ class CardLike(Protocol):
     movie: Movie
     reason: str
     predicted_rating: float | None
+    average: tuple[float, int] | None
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class Tile:
     state: MovieState = field(default_factory=MovieState)
     reason: str = ""
     predicted_rating: float | None = None
+    #: (everyone's mean rating, how many rated it): what a visitor sees instead of a prediction.
+    average: tuple[float, int] | None = None
 
 
 def movie_states(*, user: AbstractBaseUser | AnonymousUser, movie_ids: Iterable[int]) -> dict[int, MovieState]:
@@ -96,6 +99,7 @@ def card_tiles(*, user: AbstractBaseUser | AnonymousUser, cards: Sequence[CardLi
             state=states.get(card.movie.pk, MovieState()),
             reason=card.reason,
             predicted_rating=card.predicted_rating,
+            average=card.average,
         )
         for card in cards
     ]

@@ -149,6 +149,7 @@ def _build_stats(catalog: CatalogSnapshot, fingerprint: tuple) -> RatingStats:
         fingerprint=fingerprint,
         counts=counts,
         damped_means=damped,
+        means=np.divide(sums, counts, out=np.full(n, np.nan), where=counts > 0),
         recent_counts=recent,
         built_at=time.time(),
         build_seconds=time.perf_counter() - started,

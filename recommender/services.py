@@ -99,7 +99,13 @@ def _cards(picks: list[Pick], movies: dict[int, Movie] | None = None) -> list[Ca
     if movies is None:
         movies = selectors.movies_by_id([pick.movie_id for pick in picks])
     return [
-        Card(movie=movies[pick.movie_id], score=pick.score, predicted_rating=pick.predicted_rating, reason=pick.reason)
+        Card(
+            movie=movies[pick.movie_id],
+            score=pick.score,
+            predicted_rating=pick.predicted_rating,
+            reason=pick.reason,
+            average=pick.average,
+        )
         for pick in picks
         if pick.movie_id in movies
     ]

@@ -39,5 +39,11 @@ echo "Celery worker and beat started (pid $WORKER_PID, log in $LOG)"
 $PY manage.py train --missing --family blend --family stars --family ncf --family sequence \
   || echo "Top picks, the stars, NCF and sequence will train after the first ratings."
 
-echo "Starting the site on http://127.0.0.1:8000 (Ctrl-C stops it)"
-$PY manage.py runserver 127.0.0.1:8000
+# "Ready" is said once the site answers, not when the server is merely started.
+$PY manage.py runserver --noreload 127.0.0.1:8000 &
+SERVER_PID=$!
+trap 'kill -TERM "$SERVER_PID" 2>/dev/null || true; stop_worker' EXIT
+if $PY -m movierec.wait_for http://127.0.0.1:8000/healthz --timeout 120; then
+  echo "Demo ready on http://127.0.0.1:8000: log in as demo / movierec-demo, or admin / movierec-admin. Ctrl-C stops it."
+fi
+wait "$SERVER_PID"

@@ -18,6 +18,8 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import json
+import sys
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -41,14 +43,34 @@ def set_progress(enabled: bool) -> contextvars.Token[bool]:
     return _show_progress.set(enabled)
 
 
+#: When stderr is not a terminal (a log file, CI), progress is one line at most this often, not a redrawn bar.
+PROGRESS_LINE_SECONDS = 10.0
+
+
 def progress(iterable: Iterable[T], *, desc: str, total: int | None = None) -> Iterator[T]:
-    """Wrap ``iterable`` in a tqdm bar when progress is on; a no-op otherwise."""
+    """Show how far a long loop is when progress is on: a tqdm bar on a terminal, else a plain line every
+    ``PROGRESS_LINE_SECONDS`` (a log would fill with carriage returns); a no-op when progress is off."""
     if not _show_progress.get():
         yield from iterable
         return
-    from tqdm import tqdm
+    if total is None and hasattr(iterable, "__len__"):
+        total = len(iterable)  # type: ignore[arg-type]
+    if sys.stderr.isatty():
+        from tqdm import tqdm
 
-    yield from tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True)
+        yield from tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True)
+        return
+    started = last = time.monotonic()
+    done = 0
+    for done, item in enumerate(iterable, start=1):
+        yield item
+        now = time.monotonic()
+        if now - last >= PROGRESS_LINE_SECONDS:
+            last = now
+            of = f"/{total} ({done / total:.0%})" if total else ""
+            print(f"{desc}: {done}{of}, {now - started:.0f} s", file=sys.stderr, flush=True)
+    if last > started:  # it printed along the way: say that it finished
+        print(f"{desc}: done, {done} in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
 
 
 @dataclasses.dataclass

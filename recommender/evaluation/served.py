@@ -84,7 +84,8 @@ def stats_from(data: Interactions, catalog: CatalogSnapshot) -> RatingStats:
     newest = float(data.timestamps.max()) if len(data) else 0.0
     recent = data.timestamps >= newest - TRENDING_WINDOW.total_seconds()
     recent_counts = np.bincount(positions[recent], minlength=len(catalog)).astype(np.int64)
-    return RatingStats(("split",), counts, damped, recent_counts, built_at=0.0, build_seconds=0.0)
+    means = np.divide(sums, counts, out=np.full(len(catalog), np.nan), where=counts > 0)
+    return RatingStats(("split",), counts, damped, means, recent_counts, built_at=0.0, build_seconds=0.0)
 
 
 def fit_families(train: Interactions, *, overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ratings.choices import FeedbackKind
+from recommender.rows.inputs import TRENDING_MIN_RATINGS, TRENDING_WINDOW
 from recommender.rows.reasons import TASTE_GENRES, join_names
 from recommender.rows.serving import COLLABORATIVE, CONTENT, percentiles
 
@@ -30,6 +31,8 @@ GEM_MIN_STARS = 3.5
 #: "New in the catalog" considers this many most recently added movies having at most NEW_MAX_RATINGS ratings.
 NEW_CANDIDATES = 200
 NEW_MAX_RATINGS = 10
+#: ... and that the stars do not expect the person to dislike (a new movie predicted at 2.5 is no suggestion).
+NEW_MIN_STARS = 3.5
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,9 @@ def _hidden_gems(taste: Taste, spec: RowSpec) -> Candidates:
 def _new_in_catalog(taste: Taste, spec: RowSpec) -> Candidates:
     newest = taste.catalog.newest_first[:NEW_CANDIDATES]
     newest = newest[taste.stats.counts[newest] <= NEW_MAX_RATINGS]
+    if taste.predicted is not None:
+        stars = taste.predicted[newest]
+        newest = newest[~(stars < NEW_MIN_STARS)]  # a movie the stars cannot score (NaN) stays
     # Content similarity to the person's history where the content model knows the movie; otherwise (a movie
     # added after training, or no content model) how much of the person's genre taste it shares, on the same 0..1.
     affinity = taste.catalog.genres[newest] @ taste.genre_preference / max(taste.genre_preference.sum(), 1.0)
@@ -135,7 +141,11 @@ def _popular(taste: Taste, spec: RowSpec) -> Candidates:
 
 def _trending(taste: Taste, spec: RowSpec) -> Candidates:
     recent = taste.stats.recent_counts
-    return Candidates(np.where(recent > 0, recent, np.nan), lambda p: f"Trending: {recent[p]:,} recent ratings")
+    days = TRENDING_WINDOW.days
+    return Candidates(
+        np.where(recent >= TRENDING_MIN_RATINGS, recent, np.nan),
+        lambda p: f"Trending: {recent[p]:,} ratings in the last {days} days",
+    )
 
 
 BUILDERS: dict[str, Callable[[Taste, RowSpec], Candidates]] = {

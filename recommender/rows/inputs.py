@@ -18,6 +18,8 @@ from recommender.algorithms.interactions import History
 #: "Trending" counts ratings made in this window before the newest rating (not before now: imported
 #: data sets end years ago, and their last month is still the most recent activity they have).
 TRENDING_WINDOW = timedelta(days=30)
+#: A movie is trending only with at least this many ratings inside the window (one rating is not a trend).
+TRENDING_MIN_RATINGS = 3
 #: Damping of a movie's mean rating towards the global mean, as in the popularity model.
 DAMPING = 5.0
 
@@ -69,6 +71,7 @@ class RatingStats:
     fingerprint: tuple  # (the CatalogSnapshot it is aligned with, newest rating id, newest rating update)
     counts: np.ndarray  # int64 ratings per movie
     damped_means: np.ndarray  # float64, mean pulled towards the global mean by DAMPING ratings
+    means: np.ndarray  # float64, the plain mean rating people see on a card (NaN: no ratings)
     recent_counts: np.ndarray  # int64 ratings inside TRENDING_WINDOW
     built_at: float
     build_seconds: float

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 class Card:
     movie: Movie  # with genres prefetched
     score: float  # the score the row was ranked by
-    predicted_rating: float | None  # stars 0.5..5 when an explicit model can say
+    predicted_rating: float | None  # stars 0.5..5 when an explicit model can say (signed-in people)
     reason: str
+    average: tuple[float, int] | None = None  # (mean rating, ratings): shown to visitors instead
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Pick:
     score: float
     predicted_rating: float | None
     reason: str
+    average: tuple[float, int] | None = None
 
 
 class UnknownRowError(KeyError, Http404):
@@ -59,7 +61,13 @@ def rank(taste: Taste, candidates: Candidates, allowed: np.ndarray, limit: int) 
     order = np.lexsort((taste.catalog.ids[eligible], -taste.tiebreak[eligible], -scores[eligible]))
     chosen = eligible[order][: max(limit, 0)]
     return [
-        Pick(int(taste.catalog.ids[p]), float(scores[p]), taste.predicted_at(p), candidates.reason(int(p)))
+        Pick(
+            int(taste.catalog.ids[p]),
+            float(scores[p]),
+            taste.predicted_at(p),
+            candidates.reason(int(p)),
+            None if taste.state is not None else taste.average_at(p),
+        )
         for p in chosen
     ]
 

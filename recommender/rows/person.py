@@ -194,9 +194,15 @@ class Taste:
         return self._scatter_safely(model, "predict", lambda: model.predict(self.history, model.item_ids))
 
     def predicted_at(self, position: int) -> float | None:
-        if self.predicted is None or not np.isfinite(self.predicted[position]):
+        """The stars this person would give, as a card shows them; None for a visitor (predicted for whom?)."""
+        if self.state is None or self.predicted is None or not np.isfinite(self.predicted[position]):
             return None
         return round(float(self.predicted[position]), 2)
+
+    def average_at(self, position: int) -> tuple[float, int] | None:
+        """Everyone's mean rating and how many rated it: what a visitor's card shows instead of a prediction."""
+        count = int(self.stats.counts[position])
+        return (round(float(self.stats.means[position]), 2), count) if count else None
 
     @cached_property
     def blend_scores(self) -> np.ndarray:

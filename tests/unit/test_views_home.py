@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from ratings.models import Profile
+from ratings.models import Profile, Rating
 from recommender import artifacts, services
 from tests.factories import FeedbackFactory, GenreFactory, UserFactory
 
@@ -43,6 +43,19 @@ def test_anonymous_home_has_rows_and_an_invitation(client, seed):
     ids = card_ids(body)
     assert ids and len(ids) == len(set(ids)), "no movie twice on a page"
     assert "Log in to rate" in body and 'class="stars"' not in body
+
+
+def test_a_visitors_cards_show_everyones_average_not_a_prediction(client, seed):
+    # Given a visitor (predicted for whom?), then each card's stars are the movie's mean rating, with its count
+    body = client.get(reverse("home")).content.decode()
+
+    assert "predicted" not in body and 'class="average"' in body
+    averages = re.findall(r"★</span> ([\d.]+) <span class=\"muted\">average of (\d+) ratings?</span>", body)
+    assert len(averages) == len(card_ids(body))
+    first = card_ids(body)[0]
+    scores = list(Rating.objects.filter(movie_id=first).values_list("score", flat=True))
+    assert float(averages[0][0]) == pytest.approx(sum(scores) / len(scores), abs=0.05)
+    assert int(averages[0][1]) == len(scores)
 
 
 def test_signed_in_home_lists_lazy_rows_in_order(client, person):

@@ -51,7 +51,7 @@ class Command(BaseCommand):
         demo_note = self._account(DEMO_USERNAME, DEMO_PASSWORD, superuser=False)
         demo_ratings = self._demo_ratings()
 
-        self.stdout.write(self.style.SUCCESS("Demo ready. Log in with:"))
+        self.stdout.write(self.style.SUCCESS("Demo accounts:"))
         self.stdout.write(f"  {ADMIN_USERNAME} / {ADMIN_PASSWORD}   superuser, admin at /admin/{admin_note}")
         self.stdout.write(f"  {DEMO_USERNAME}  / {DEMO_PASSWORD}    {demo_ratings} ratings{demo_note}")
 

@@ -54,6 +54,7 @@ def make_stats(counts: list[int], means: list[float] | None = None) -> RatingSta
         fingerprint=("test",),
         counts=counts_array,
         damped_means=np.array(means if means is not None else [3.5] * len(counts), dtype=np.float64),
+        means=np.array(means if means is not None else [3.5] * len(counts), dtype=np.float64),
         recent_counts=counts_array,
         built_at=0.0,
         build_seconds=0.0,
@@ -276,3 +277,46 @@ def test_new_in_catalog_without_a_content_model_prefers_the_genres_the_person_li
     assert [pick.movie_id for pick in picks] == [50, 20, 30]  # 40 has too many ratings to be "new", 10 is rated
     assert picks[0].reason == "New in the catalog, and you like Drama"
     assert picks[1].reason == "New in the catalog"
+
+
+def test_trending_needs_a_few_recent_ratings_and_says_how_many_in_plain_words():
+    catalog = make_catalog([["Drama"]] * 4)
+    stats = make_stats([50, 50, 50, 50])
+    stats = RatingStats(**{**stats.__dict__, "recent_counts": np.array([1, 2, 3, 7])})
+    taste = make_taste(catalog, stats)
+
+    picks = Page(taste, [RowSpec("trending", "Trending now", "trending")], 4).row("trending")
+
+    assert [pick.movie_id for pick in picks] == [40, 30]  # one or two ratings are not a trend
+    assert picks[0].reason == "Trending: 7 ratings in the last 30 days"
+
+
+class FixedStars(FixedScores):
+    """An explicit model that predicts fixed stars."""
+
+    estimates_ratings = True
+
+    def predict(self, history, items):
+        return self.score(history, items)
+
+
+def test_new_in_catalog_leaves_out_what_the_stars_expect_the_person_to_dislike():
+    # Given four new movies, the stars predicting 2.3 and 3.1 for two of them and nothing for one
+    catalog = make_catalog([["Drama"]] * 4)
+    stars = FixedStars([10, 20, 30], [4.2, 2.3, 3.1])
+    taste = make_taste(catalog, make_stats([0, 0, 0, 0]), make_person(), {"stars": {"hybrid": stars}})
+
+    picks = Page(taste, [RowSpec("new-in-catalog", "New", "new-in-catalog")], 4).row("new-in-catalog")
+
+    # Then the ones predicted under 3.5 stars are not suggested; the one the stars cannot score stays
+    assert sorted(pick.movie_id for pick in picks) == [10, 40]
+
+
+def test_a_visitor_gets_everyones_average_and_no_prediction():
+    catalog = make_catalog([["Drama"]] * 2)
+    stars = FixedStars([10, 20], [4.2, 2.3])
+    taste = make_taste(catalog, make_stats([4, 0], means=[3.75, 3.5]), None, {"stars": {"hybrid": stars}})
+
+    picks = Page(taste, [RowSpec("popular", "Popular", "popular")], 2).row("popular")
+
+    assert [(pick.predicted_rating, pick.average) for pick in picks] == [(None, (3.75, 4))]
