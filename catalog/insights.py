@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.utils.safestring import SafeString, mark_safe
 
 from catalog import selectors
-from movierec.lib.charts import bar_chart, hbar_chart, line_chart
+from movierec.lib.charts import bar_chart, hbar_chart, line_chart, monthly_chart
 
 CACHE_SECONDS = 24 * 3600
 #: A long-tail curve needs no more points than the chart is wide.
@@ -105,7 +105,7 @@ def _build() -> dict[str, object]:
             "over-time",
             "Ratings over time",
             "Ratings made per month.",
-            svg(line_chart([(month.strftime("%b %Y"), n) for month, n in months], label="Ratings per month")),
+            svg(monthly_chart(months, label="Ratings per month")),
         ),
     ]
     if people["age"]:

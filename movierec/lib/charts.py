@@ -9,8 +9,10 @@ the result safe.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
+from datetime import date
 from html import escape
 
 #: (label, value) pairs, in display order.
@@ -139,6 +141,97 @@ def line_chart(
     for index in range(0, len(points), every):
         x, name = coords[index][0], points[index][0]
         parts.append(f'<text class="label" x="{x:.1f}" y="{height - 10}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+#: Months with no points between two that have some: up to this many are drawn as zeros on the line; a longer
+#: stretch (an imported data set from 1998, then this site's own ratings) is a break in the axis, labelled.
+MAX_FILLED_GAP_MONTHS = 12
+_BREAK_W = 28
+
+
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month_of(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _gap_text(months: int) -> str:
+    years = round(months / 12)
+    return f"{years} years later" if years >= 2 else f"{months} months later"
+
+
+def monthly_chart(points: Sequence[tuple[date, float]], *, label: str, width: int = 640, height: int = 220) -> str:
+    """Counts per calendar month on a real time axis.
+
+    Each month is one step: a month missing among the points is a zero, not skipped. A stretch of more than
+    ``MAX_FILLED_GAP_MONTHS`` empty months breaks the axis: the line stops, a marker says how long the gap
+    is, and it starts again. Month labels stay inside the chart, the last one included.
+    """
+    parts = _open(width, height, label)
+    if not points:
+        return _empty(parts, width, height)
+    counts: dict[int, float] = {}
+    for day, value in points:
+        counts[_month_index(day)] = counts.get(_month_index(day), 0) + value
+    months = sorted(counts)
+    runs: list[list[int]] = [[months[0]]]
+    for previous, month in itertools.pairwise(months):
+        if month - previous - 1 > MAX_FILLED_GAP_MONTHS:
+            runs.append([month])
+        else:
+            runs[-1].extend(range(previous + 1, month + 1))
+    top, step = _axis([counts.get(month, 0) for run in runs for month in run])
+    plot_w, plot_h = width - _PAD_LEFT - _PAD_RIGHT, height - _PAD_TOP - _PAD_BOTTOM
+    parts.extend(_y_grid(top, step, plot_w, plot_h))
+    # Every month gets the same width; each break takes _BREAK_W.
+    slots = sum(len(run) for run in runs)
+    month_w = (plot_w - _BREAK_W * (len(runs) - 1)) / max(slots, 1)
+    base = _PAD_TOP + plot_h
+    x = _PAD_LEFT + month_w / 2
+    labels: list[tuple[float, int]] = []
+    for index, run in enumerate(runs):
+        if index:
+            gap = run[0] - runs[index - 1][-1] - 1
+            middle = x - month_w / 2 + _BREAK_W / 2
+            parts.append(
+                f'<line class="axis-break" x1="{middle - 3:.1f}" x2="{middle - 3:.1f}" y1="{_PAD_TOP}" y2="{base}"/>'
+                f'<line class="axis-break" x1="{middle + 3:.1f}" x2="{middle + 3:.1f}" y1="{_PAD_TOP}" y2="{base}"/>'
+                f'<text class="label break-label" x="{middle:.1f}" y="{_PAD_TOP - 6}">{_gap_text(gap)}</text>'
+            )
+            x += _BREAK_W
+        coords = []
+        for month in run:
+            coords.append((x, base - plot_h * min(counts.get(month, 0) / top, 1)))
+            x += month_w
+        if len(coords) == 1:
+            parts.append(f'<circle class="dot" cx="{coords[0][0]:.1f}" cy="{coords[0][1]:.1f}" r="4"/>')
+        else:
+            path = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords)
+            first, last = coords[0][0], coords[-1][0]
+            parts.append(f'<polygon class="area" points="{first:.1f},{base} {path} {last:.1f},{base}"/>')
+            parts.append(f'<polyline class="line" points="{path}"/>')
+        # Each run's first and last month, and about five evenly spaced ones over the whole axis.
+        every = max(1, math.ceil(slots / 5))
+        chosen = {0, len(run) - 1} | set(range(0, len(run), every))
+        labels.extend((coords[i][0], run[i]) for i in sorted(chosen))
+    drawn: list[float] = []
+    for cx, month in labels:
+        if any(abs(cx - other) < 52 for other in drawn):
+            continue  # labels about 50 px wide would overlap
+        drawn.append(cx)
+        # A label near an edge is anchored at that edge, so it is never cut ("Dec 20" for "Dec 2026").
+        if cx - 26 < _PAD_LEFT:
+            anchor, text_x = " label-start", max(cx - month_w / 2, _PAD_LEFT)
+        elif cx + 26 > width - _PAD_RIGHT:
+            anchor, text_x = " label-end", min(cx + month_w / 2, width - _PAD_RIGHT)
+        else:
+            anchor, text_x = "", cx
+        name = _month_of(month).strftime("%b %Y")
+        parts.append(f'<text class="label{anchor}" x="{text_x:.1f}" y="{height - 10}">{name}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import date
 
 import pytest
 
-from movierec.lib.charts import bar_chart, compact, hbar_chart, line_chart
+from movierec.lib.charts import bar_chart, compact, hbar_chart, line_chart, monthly_chart
 
 
 @pytest.mark.parametrize(
@@ -58,6 +59,61 @@ def test_a_single_point_is_a_dot():
     assert "<circle" in svg and "Mar 2024" in svg and "<polyline" not in svg
 
 
-@pytest.mark.parametrize("draw", [bar_chart, hbar_chart, line_chart])
+def polylines(svg: str) -> list[list[tuple[float, float]]]:
+    root = ET.fromstring(svg)
+    return [
+        [tuple(map(float, point.split(","))) for point in line.get("points").split()]
+        for line in root.iter()
+        if line.tag.endswith("polyline")
+    ]
+
+
+def labels(svg: str) -> list[ET.Element]:
+    return [
+        text
+        for text in ET.fromstring(svg).iter()
+        if text.tag.endswith("text") and "label" in text.get("class") and "break-label" not in text.get("class")
+    ]
+
+
+def test_a_month_with_no_ratings_is_a_zero_one_step_wide_not_skipped():
+    svg = monthly_chart([(date(1998, 1, 1), 10), (date(1998, 3, 1), 30), (date(1998, 4, 1), 20)], label="x")
+
+    (line,) = polylines(svg)
+    xs, ys = [x for x, _ in line], [y for _, y in line]
+    assert len(line) == 4  # Jan, Feb (none), Mar, Apr
+    assert xs[1] - xs[0] == pytest.approx(xs[2] - xs[1]) == pytest.approx(xs[3] - xs[2])
+    assert ys[1] == max(ys)  # February sits on the baseline
+
+
+def test_a_long_gap_breaks_the_axis_and_says_how_long_it_was():
+    # Given MovieLens ratings from 1997-98 and this site's own from late 2026
+    points = [(date(1997, 9, 1), 600), (date(1997, 12, 1), 900), (date(1998, 4, 1), 300)]
+    points += [(date(2026, 11, 1), 5), (date(2026, 12, 1), 8)]
+    svg = monthly_chart(points, label="Ratings per month")
+
+    # Then there are two lines, not one dropping through 28 years of zeros, and a labelled break between them
+    before, after = polylines(svg)
+    assert len(before) == 8 and len(after) == 2
+    assert after[0][0] > before[-1][0]
+    assert "28 years later" in svg and svg.count('class="axis-break"') == 2
+    texts = [text.text for text in labels(svg)]
+    assert texts[0] == "Sep 1997" and texts[-1] == "Dec 2026"
+
+
+def test_the_last_month_label_is_anchored_inside_the_chart():
+    svg = monthly_chart([(date(2026, month, 1), month) for month in range(1, 13)], label="x", width=640)
+
+    last, first = labels(svg)[-1], labels(svg)[0]
+    assert last.text == "Dec 2026" and "label-end" in last.get("class") and float(last.get("x")) <= 640
+    assert first.text == "Jan 2026" and "label-start" in first.get("class")
+
+
+def test_one_month_is_a_dot():
+    svg = monthly_chart([(date(2024, 3, 1), 12)], label="One month")
+    assert "<circle" in svg and "Mar 2024" in svg and "<polyline" not in svg
+
+
+@pytest.mark.parametrize("draw", [bar_chart, hbar_chart, line_chart, monthly_chart])
 def test_no_data_says_so(draw):
     assert "No data yet" in draw([], label="Nothing")

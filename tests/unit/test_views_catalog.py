@@ -170,6 +170,14 @@ def test_finder_shows_similar_movies_for_the_picked_title(client, seed):
     assert "<html" in page and card_ids(page) == card_ids(partial)
 
 
+def test_picking_a_suggestion_closes_the_suggestion_list(client, seed):
+    movie = seed.movies[0]
+    partial = client.get(reverse("catalog:similar_finder"), {"movie": movie.pk}, **HTMX).content.decode()
+
+    emptied = re.search(r'<div id="suggestions"[^>]*hx-swap-oob="true"[^>]*>(.*?)</div>', partial, re.S)
+    assert emptied and emptied.group(1).strip() == ""
+
+
 def test_finder_without_javascript_lists_suggestions_on_the_page(client, seed):
     body = client.get(reverse("catalog:similar_finder"), {"q": "toy"}).content.decode()
     assert "<html" in body and f"?movie={seed.movie('Toy Story').pk}" in body
