@@ -18,10 +18,13 @@ from movierec.web import page_or_partial, wants_partial
 from ratings.selectors import card_tiles, profile_of
 from recommender import services as recommendations
 from recommender.insights import model_comparison
+from recommender.rows import UnknownRowError
 
 #: Cards per row. Every row of a page must use the same limit: rows are de-duplicated against the rows before
 #: them as laid out for this limit.
 ROW_LIMIT = 12
+#: The one row a watchlist change reloads (see _rows.html).
+WATCHLIST_ROW = "watchlist"
 
 
 @require_GET
@@ -33,11 +36,13 @@ def home(request: HttpRequest) -> HttpResponse:
         ]
         return render(request, "home.html", {"rows": rows})
     profile = profile_of(user=user)
-    context = {
-        "specs": recommendations.row_specs(user=user),
-        "onboarded": bool(profile and profile.onboarded_at),
-    }
+    context = {**_rows_context(user), "onboarded": bool(profile and profile.onboarded_at)}
     return render(request, "home.html", context)
+
+
+def _rows_context(user) -> dict[str, object]:
+    specs = recommendations.row_specs(user=user)
+    return {"specs": specs, "has_watchlist": any(key == WATCHLIST_ROW for key, _ in specs)}
 
 
 @login_required
@@ -46,15 +51,20 @@ def rows(request: HttpRequest) -> HttpResponse:
     """The list of row placeholders, re-read after a change; the page itself without HTMX."""
     if not wants_partial(request):
         return redirect("home")
-    context = {"specs": recommendations.row_specs(user=request.user), "updated": request.GET.get("updated") == "1"}
+    context = {**_rows_context(request.user), "updated": request.GET.get("updated") == "1"}
     return render(request, "recommender/_rows.html", context)
 
 
 @login_required
 @require_GET
 def row(request: HttpRequest, key: str) -> HttpResponse:
-    # An unknown key raises UnknownRowError, which is an Http404.
-    found = recommendations.recommend_row(user=request.user, key=key, limit=ROW_LIMIT)
+    # An unknown key raises UnknownRowError, which is an Http404; the watchlist's slot asks before it has a row.
+    try:
+        found = recommendations.recommend_row(user=request.user, key=key, limit=ROW_LIMIT)
+    except UnknownRowError:
+        if key != WATCHLIST_ROW or not wants_partial(request):
+            raise
+        return render(request, "recommender/_watchlist_slot.html")
     context = {
         "row": found,
         "tiles": card_tiles(user=request.user, cards=found.cards),

@@ -46,7 +46,7 @@ def star_buttons(rating: float | None) -> SafeString:
         (
             (
                 f"{score:g}",
-                " half-right" if index % 2 else "",
+                " half-right" if index % 2 else " half-left",
                 " on" if rating and score <= rating else "",
                 "" if score == 1 else "s",
                 mark_safe(' aria-pressed="true"') if score == rating else "",

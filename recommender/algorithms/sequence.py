@@ -35,8 +35,9 @@ class SequenceConfig(TorchConfig):
     dropout: float = 0.2
     #: How many of a person's latest ratings the GRU reads (in training windows and at scoring time).
     max_length: int = 20
-    #: Each state learns the next ``horizon`` movies. On ml-100k the very next one alone ranks best (HR@10
-    #: 0.18, against 0.142 at 5 and 0.124 at 10); more spreads the top of the list over what comes soon.
+    #: Each state learns the next ``horizon`` movies; more spreads the top of the list over what comes soon.
+    #: Validation NDCG@10 (temporal inner split, seed 0; `make tune TUNE_ARGS="--algorithm sequence
+    #: --set horizon=1|3"`): 0.1016 at 1, 0.0980 at 3.
     horizon: int = 1
     epochs: int = 15
     learning_rate: float = 0.002

@@ -115,3 +115,81 @@ def test_movie_and_insights_pages(page, seed, screenshot):
     page.locator("#models").wait_for()
     assert page.locator(".chart-card svg").count() >= 9
     screenshot("insights")
+
+
+def boxes(page, selector: str) -> list[dict]:
+    """The on-screen box of every visible element matching ``selector``."""
+    return page.locator(selector).evaluate_all(
+        """elements => elements.filter(e => e.offsetParent !== null).map(e => {
+            const box = e.getBoundingClientRect();
+            return {text: e.getAttribute('aria-label') || e.textContent.trim(), x: box.x, y: box.y,
+                    width: box.width, height: box.height};
+        })"""
+    )
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844}, has_touch=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_on_a_phone_every_control_is_a_24px_target_and_nothing_overflows(phone, seed):
+    # Given a signed-in person on a 390 x 844 screen
+    log_in(phone, seed.people[0].username)
+    phone.locator("#row-top-picks:not(.row-loading) .movie-card").first.wait_for()
+    phone.screenshot(path="test-artifacts/phone-home.png")
+
+    # Then the stars, the card buttons and the menu are at least 24 x 24 px (WCAG 2.5.8)
+    small = [
+        target
+        for selector in (".half", ".movie-card button", ".site-header a", ".site-header button")
+        for target in boxes(phone, selector)
+        if target["width"] < 24 or target["height"] < 24
+    ]
+    assert not small, small[:5]
+
+    # And the page never scrolls sideways, and the header leaves most of the screen to the movies
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert boxes(phone, ".site-header")[0]["height"] <= 844 * 0.15
+
+    # And a card's stars still rate (whole stars there), and the movie page keeps half stars, large enough
+    card = phone.locator("#row-top-picks .movie-card").first
+    card.get_by_role("button", name="Rate 4 stars").click()
+    card.locator(".stars-value", has_text="4").wait_for()
+    phone.goto(seed.movie("Alien").get_absolute_url())
+    halves = boxes(phone, ".half:not(.movie-card .half)")
+    assert len(halves) == 10 and all(half["width"] >= 24 and half["height"] >= 24 for half in halves)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path="test-artifacts/phone-movie.png")
+
+
+def test_adding_to_the_watchlist_changes_that_card_and_moves_nothing_else(page, seed):
+    # Given the home page with its first rows loaded
+    log_in(page, seed.people[0].username)
+    top = "#row-top-picks:not(.row-loading)"
+    page.locator(f"{top} .movie-card").nth(2).wait_for()
+    reveal_every_row(page)
+    page.evaluate("window.scrollTo(0, 0)")
+    before = {card["text"]: card for card in boxes(page, ".movie-card .card-title")}
+    first = page.locator(f"{top} .movie-card").first
+    movie = first.get_attribute("data-movie")
+
+    # When "+ Watchlist" is pressed on the first card
+    first.get_by_role("button", name="Watchlist").click()
+    page.locator(f"{top} #card-{movie} button[aria-pressed=true]", has_text="Watchlist").wait_for()
+    page.locator("#row-watchlist .movie-card").first.wait_for()
+
+    # Then that card stays where it was, saved, and every other card on the page stays in place
+    page.evaluate("window.scrollTo(0, 0)")
+    after = {card["text"]: card for card in boxes(page, ".movie-card:not(#row-watchlist .movie-card) .card-title")}
+    moved = [
+        title
+        for title, box in before.items()
+        if (after.get(title, {}).get("y"), after.get(title, {}).get("x")) != (box["y"], box["x"])
+    ]
+    assert not moved, moved[:5]
+    assert page.locator(".rows-note").count() == 0

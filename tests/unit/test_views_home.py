@@ -67,7 +67,30 @@ def test_signed_in_home_lists_lazy_rows_in_order(client, person):
     assert len(urls) == len(titles) and all(title in body for title in titles)
     assert any(url.startswith("/recommendations/rows/because-") for url in urls)
     assert "hidden-gems" in body and "new-in-catalog" in body
-    assert 'hx-trigger="ratings-changed from:body, watchlist-changed from:body"' in body
+    assert 'hx-trigger="ratings-changed from:body"' in body
+
+
+def test_a_watchlist_change_reloads_only_the_watchlist_row_at_the_end(client, person):
+    # Given someone with nothing saved yet: the rows reload after ratings only, and an empty watchlist slot
+    # at the end listens for watchlist changes
+    body = client.get(reverse("home")).content.decode()
+    rows_tag = re.search(r'<div id="rows"[^>]*>', body).group(0)
+    assert "watchlist-changed" not in rows_tag
+    slot = re.search(r'<div id="row-watchlist"[^>]*></div>', body)
+    assert slot and 'hx-trigger="watchlist-changed from:body"' in slot.group(0)
+    assert body.index('id="row-watchlist"') > body.index('id="row-new-in-catalog"')
+    empty = client.get("/recommendations/rows/watchlist/", **HTMX)
+    assert empty.status_code == 200 and 'id="row-watchlist"' in empty.content.decode()
+    assert "movie-card" not in empty.content.decode()
+    assert client.get("/recommendations/rows/watchlist/").status_code == 404  # no such page yet
+
+    # When they save a movie, then the slot's request brings the row, which keeps listening
+    movie = person.ratings.first().movie
+    person.ratings.filter(movie=movie).delete()
+    FeedbackFactory(user=person, movie=movie, kind="watchlist")
+    row = client.get("/recommendations/rows/watchlist/", **HTMX).content.decode()
+    assert card_ids(row) == [movie.pk]
+    assert re.search(r'<section class="row" id="row-watchlist"[^>]*hx-trigger="watchlist-changed from:body"', row)
 
 
 def test_rows_on_one_page_never_repeat_a_movie_and_every_card_says_why(client, person):
