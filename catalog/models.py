@@ -36,6 +36,14 @@ class Movie(models.Model):
     movielens_id = models.PositiveIntegerField(unique=True, null=True, blank=True, verbose_name="MovieLens id")
     imdb_id = models.CharField(max_length=16, blank=True, verbose_name="IMDb id", help_text="Like tt0114709.")
     tmdb_id = models.PositiveIntegerField(null=True, blank=True, verbose_name="TMDB id")
+    # Filled by the optional TMDB enrichment (catalog/enrichment.py); empty without a TMDB_API_KEY.
+    overview = models.TextField(blank=True)
+    runtime = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Minutes.")
+    poster = models.FileField(upload_to="posters/", blank=True, help_text="A card-sized copy of the TMDB poster.")
+    enriched_at = models.DateTimeField(null=True, blank=True, help_text="When TMDB was last asked about it.")
+    enrichment_note = models.CharField(
+        max_length=255, blank=True, help_text="Why the last enrichment found nothing (no match, an error)."
+    )
     genres = models.ManyToManyField(Genre, related_name="movies", blank=True)
     tags = models.ManyToManyField(Tag, through="MovieTag", related_name="movies", blank=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -82,3 +90,44 @@ class MovieTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.movie} · {self.tag} ×{self.count}"
+
+
+class Person(models.Model):
+    """Someone who made movies: a director or an actor (from TMDB's credits)."""
+
+    name = models.CharField(max_length=255)
+    tmdb_id = models.PositiveIntegerField(unique=True, verbose_name="TMDB id")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+        indexes = [models.Index(Lower("name"), name="catalog_person_name_lower")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:person_detail", args=[self.pk])
+
+
+class Credit(models.Model):
+    """One person's part in one movie: directed it, or played in it (``order`` is TMDB's billing)."""
+
+    class Role(models.TextChoices):
+        DIRECTOR = "director", "Director"
+        ACTOR = "actor", "Actor"
+
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="credits")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="credits")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    character = models.CharField(max_length=255, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["role", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["movie", "person", "role"], name="catalog_credit_once_per_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_role_display()}) in {self.movie}"

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Avg, Count, F, FloatField, Max, QuerySet, Sum, Value
+from django.db.models import Avg, Count, Exists, F, FloatField, Max, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 
-from catalog.models import Genre, Movie, MovieTag
+from catalog.models import Credit, Genre, Movie, MovieTag
 from ratings.models import SCORES, Profile, Rating
 from ratings.selectors import hidden_movie_ids
 
@@ -37,14 +37,16 @@ def movie_list(
     ordering: str = "title",
     user: AbstractBaseUser | AnonymousUser | None = None,
 ) -> QuerySet[Movie]:
-    """Movies whose title holds every word of ``q`` and that pass the filters, with ``rating_count`` and
+    """Movies whose title or credits hold every word of ``q`` and that pass the filters, with ``rating_count`` and
     ``rating_mean`` annotated and genres prefetched.
 
     Given a signed-in ``user``, movies they marked Not interested are left out until they undo it.
     """
     movies = Movie.objects.all()
     for word in q.split():
-        movies = movies.filter(title__icontains=word)
+        # A word matches the title or the name of someone who directed or played in it (TMDB's credits).
+        in_credits = Credit.objects.filter(movie=OuterRef("pk"), person__name__icontains=word)
+        movies = movies.filter(Q(title__icontains=word) | Exists(in_credits))
     if genre is not None:
         movies = movies.filter(genres=genre)
     if year_min is not None:

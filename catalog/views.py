@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from catalog import insights, selectors
 from catalog.forms import BrowseForm, FinderForm, SimilarKindForm
 from catalog.insights import svg
-from catalog.models import Movie
+from catalog.models import Credit, Movie, Person
 from movierec.lib.charts import bar_chart
 from movierec.web import bad_request, page_or_partial, wants_partial
 from ratings.selectors import Tile, card_tiles, movie_state, movie_tiles
@@ -72,7 +72,10 @@ def movie_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "catalog/_similar.html", context)
     stats = selectors.movie_stats(movie=movie)
     state = movie_state(user=request.user, movie=movie)
+    credits = list(movie.credits.select_related("person"))
     context |= {
+        "directors": [credit for credit in credits if credit.role == Credit.Role.DIRECTOR],
+        "cast": [credit for credit in credits if credit.role == Credit.Role.ACTOR],
         "stats": stats,
         "histogram": svg(
             bar_chart(
@@ -114,3 +117,16 @@ def similar_finder(request: HttpRequest) -> HttpResponse:
 @require_GET
 def insights_page(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/insights.html", {"charts": insights.charts()})
+
+
+@require_GET
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A director's or an actor's films in the catalog, newest first."""
+    person = get_object_or_404(Person, pk=pk)
+    credits = person.credits.select_related("movie").order_by("-movie__year", "movie__sort_title")
+    sections = [
+        (title, movie_tiles(user=request.user, movies=[c.movie for c in credits if c.role == role]))
+        for role, title in ((Credit.Role.DIRECTOR, "Directed"), (Credit.Role.ACTOR, "Played in"))
+    ]
+    context = {"person": person, "sections": [(title, tiles) for title, tiles in sections if tiles]}
+    return render(request, "catalog/person_detail.html", context)

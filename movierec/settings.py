@@ -33,6 +33,14 @@ try:
     REDIS_URL = env_str("REDIS_URL", default="")
     MODEL_DIR = env_path("MODEL_DIR", VAR_DIR / "models")
     MOVIELENS_DIR = env_path("MOVIELENS_DIR", BASE_DIR.parent / "shared" / "datasets")
+    MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
+    # Optional enrichment from TMDB (posters, overviews, runtimes, directors and cast): off without a key.
+    TMDB_API_KEY = env_str("TMDB_API_KEY", default="")
+    TMDB_API_URL = env_str("TMDB_API_URL", default="https://api.themoviedb.org/3")
+    TMDB_IMAGE_URL = env_str("TMDB_IMAGE_URL", default="https://image.tmdb.org/t/p")
+    # TMDB allows about 50 requests a second; staying well under it leaves room for other clients of one key.
+    TMDB_REQUESTS_PER_SECOND = env_int("TMDB_REQUESTS_PER_SECOND", 20, minimum=1)
+    TMDB_TIMEOUT_SECONDS = env_int("TMDB_TIMEOUT_SECONDS", 10, minimum=1)
     RETRAIN_DEBOUNCE_SECONDS = env_int("RETRAIN_DEBOUNCE_SECONDS", 30, minimum=0)
     RETRAIN_SWEEP_SECONDS = env_int("RETRAIN_SWEEP_SECONDS", 60, minimum=1)
     TRAINING_STALE_SECONDS = env_int("TRAINING_STALE_SECONDS", 300, minimum=1)
@@ -183,6 +191,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "catalog.context_processors.tmdb",
             ],
         },
     },
@@ -206,6 +215,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -16,9 +16,12 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 
-from catalog.models import Movie, MovieTag
+from catalog.models import Credit, Movie, MovieTag
 from ratings.models import Rating
 from recommender.algorithms.interactions import History, Interactions, ItemFeatures
+
+#: How much a credit counts as a content term, in "times a tag was applied".
+CREDIT_WEIGHTS = {"director": 3, "actor": 1}
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,11 @@ def snapshot_from_db(*, include_unrated_movies: bool = True) -> Snapshot:
         tags_of: dict[int, dict[str, int]] = defaultdict(dict)
         for movie_id, name, count in tags:
             tags_of[movie_id][name] = count
+        # Directors and the top-billed cast (TMDB enrichment) are content terms beside the tags, a director
+        # weighing as much as a tag applied three times: "directed by" says more than one actor of eight.
+        for movie_id, name, role in Credit.objects.order_by().values_list("movie_id", "person__name", "role"):
+            term = f"director: {name}" if role == Credit.Role.DIRECTOR else f"cast: {name}"
+            tags_of[movie_id][term] = CREDIT_WEIGHTS[role]
 
     catalog = np.fromiter((pk for pk, _, _ in movies), dtype=np.int64, count=len(movies))
     features = ItemFeatures(

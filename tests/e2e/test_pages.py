@@ -193,3 +193,35 @@ def test_adding_to_the_watchlist_changes_that_card_and_moves_nothing_else(page, 
     ]
     assert not moved, moved[:5]
     assert page.locator(".rows-note").count() == 0
+
+
+def test_an_enriched_movie_shows_its_poster_overview_and_people(page, phone, seed, settings, tmp_path, screenshot):
+    # Given a movie enriched from recorded TMDB answers
+    from catalog.enrichment import movie_enrich
+    from tests.unit.catalog.test_tmdb import FakeTMDB
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    server = FakeTMDB()
+    server.thread.start()
+    try:
+        movie = seed.movie("Toy Story")
+        movie_enrich(movie=movie, client=server.client())
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    # Then its page shows the poster image, the overview and the director, on a desktop and on a phone
+    for browser_page, name in ((page, "movie-enriched"), (phone, "movie-enriched-phone")):
+        browser_page.goto(movie.get_absolute_url())
+        poster = browser_page.locator("img.poster-large")
+        if name.endswith("phone"):
+            assert not poster.is_visible()  # the phone layout leaves the large poster out, as before
+        else:
+            poster.wait_for()
+            assert poster.evaluate("img => img.complete && img.naturalWidth") == 185
+        assert browser_page.get_by_text("Led by Woody").is_visible()
+        browser_page.get_by_role("link", name="John Lasseter").wait_for()
+        browser_page.screenshot(path=f"test-artifacts/{name}.png", full_page=True)
+    page.get_by_role("link", name="Tom Hanks").click()
+    page.locator("h1", has_text="Tom Hanks").wait_for()
+    assert page.locator(f'.movie-card[data-movie="{movie.pk}"]').count() == 1
