@@ -105,3 +105,23 @@ def zip_folder(folder: Path, archive: Path, *, inner: str) -> Path:
         for path in sorted(folder.iterdir()):
             bundle.write(path, f"{inner}/{path.name}")
     return archive
+
+
+# ml-10m: "::" separated like ml-1m, half stars, tags.dat, no users.dat; UTF-8.
+ML10M_MOVIES = (
+    "1::Toy Story (1995)::Adventure|Animation|Children|Comedy|Fantasy\n"
+    "2::Misérables, Les (1995)::Drama|Musical\n"
+    "3::Film Without Genres, A (2001)::(no genres listed)\n"
+)
+ML10M_RATINGS = "1::1::5::838985046\n1::2::3.5::838983525\n2::1::0.5::868245777\n2::3::4::868246450\n"
+ML10M_TAGS = (
+    "1::1::pixar::1188263880\n2::1::  Pixar ::1188263881\n2::2::Victor Hugo::1188263882\n2::3::   ::1188263883\n"
+)
+
+
+def write_ml10m(folder: Path, **overrides: str | None) -> Path:
+    """An ml-10m copy as its archive unpacks: the files inside ml-10M100K/."""
+    files = {"movies.dat": ML10M_MOVIES, "ratings.dat": ML10M_RATINGS, "tags.dat": ML10M_TAGS}
+    files = {name: text for name, text in {**files, **overrides}.items() if text is not None}
+    write_files(folder / "ml-10M100K", files, encoding="utf-8")
+    return folder

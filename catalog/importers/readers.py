@@ -148,7 +148,8 @@ class Dataset:
 
 
 def read_dataset(variant: Variant, directory: Path, *, progress: Progress | None = None) -> Dataset:
-    reader = {Layout.ML100K: _read_100k, Layout.ML1M: _read_1m, Layout.CSV: _read_csv_variant}[variant.layout]
+    readers = {Layout.ML100K: _read_100k, Layout.ML1M: _read_1m, Layout.ML10M: _read_10m, Layout.CSV: _read_csv_variant}
+    reader = readers[variant.layout]
     return reader(variant, directory, progress or (lambda rows: None))
 
 
@@ -415,7 +416,55 @@ def _read_1m(variant: Variant, directory: Path, progress: Progress) -> Dataset:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# ml-latest-small, ml-latest, ml-25m
+# ml-10m
+
+
+def _read_10m(variant: Variant, directory: Path, progress: Progress) -> Dataset:
+    """movies.dat and ratings.dat as in ml-1m (half stars allowed), tags.dat (user::movie::tag::time), no users."""
+    encoding = _dat_encoding(_require(directory, "movies.dat", variant))
+    missing: Counter[str] = Counter()
+    ignored: Counter[str] = Counter()
+
+    movie_path = directory / "movies.dat"
+    movies = []
+    for number, line in _lines(movie_path, encoding):
+        movie_id, title, genres = _split(movie_path.name, number, line, "::", 3)
+        genre_names = [] if genres == "(no genres listed)" else genres.split("|")
+        movies.append(_movie(_id(movie_path.name, number, movie_id, "movie id"), title, genre_names, missing))
+
+    ratings = _delimited_ratings(_require(directory, "ratings.dat", variant), "::", encoding, progress)
+
+    tags = []
+    tag_path = directory / "tags.dat"
+    if tag_path.is_file():
+        for number, line in _lines(tag_path, encoding):
+            # A tag may itself hold "::" (rare): the first two fields and the last are fixed, the rest is the tag.
+            fields = line.split("::")
+            if len(fields) < 4:
+                raise MalformedFile(tag_path.name, number, f"expected 4 '::'-separated fields, got {len(fields)}")
+            user, movie, text, stamp = fields[0], fields[1], "::".join(fields[2:-1]), fields[-1]
+            _id(tag_path.name, number, user, "user id")
+            _timestamp(tag_path.name, number, stamp)
+            name = " ".join(text.split()).lower()[:TAG_MAX]
+            if not name:
+                ignored["blank tags"] += 1
+                continue
+            tags.append(TagRecord(_id(tag_path.name, number, movie, "movie id"), name))
+
+    return Dataset(variant, _keep_last(movies, "movie", ignored), ratings, tags=tags, missing=missing, ignored=ignored)
+
+
+def _dat_encoding(path: Path) -> str:
+    """ml-10m's files are UTF-8 in most copies and latin-1 in some: UTF-8 when the movies file decodes as it."""
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "utf-8"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# ml-latest-small, ml-latest, ml-20m, ml-25m, ml-32m
 
 
 def _csv_rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list[str]]]:

@@ -11,8 +11,15 @@ class Layout(Enum):
     ML100K = "100k"
     #: ml-1m: movies.dat / users.dat / ratings.dat, "::" separated, latin-1.
     ML1M = "1m"
-    #: ml-latest-small, ml-latest, ml-25m: CSV with a header, UTF-8, plus tags.csv and links.csv.
+    #: ml-10m: movies.dat / ratings.dat / tags.dat, "::" separated, half stars, no users file; the archive
+    #: unpacks to ml-10M100K/.
+    ML10M = "10m"
+    #: ml-latest-small, ml-latest, ml-20m, ml-25m, ml-32m: CSV with a header, UTF-8, plus tags.csv and links.csv.
     CSV = "csv"
+
+
+#: ml-1m and ml-10m both have movies.dat and ratings.dat: each is known by the file only it has.
+_MARKERS = {Layout.ML100K: "u.data", Layout.ML1M: "users.dat", Layout.ML10M: "tags.dat", Layout.CSV: "ratings.csv"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,13 @@ class Variant:
     @property
     def marker_file(self) -> str:
         """A file every copy of this variant has; finding it tells us where the data set lies."""
-        return {Layout.ML100K: "u.data", Layout.ML1M: "ratings.dat", Layout.CSV: "ratings.csv"}[self.layout]
+        markers = {
+            Layout.ML100K: "u.data",
+            Layout.ML1M: "users.dat",
+            Layout.ML10M: "tags.dat",
+            Layout.CSV: "ratings.csv",
+        }
+        return markers[self.layout]
 
 
 VARIANTS: dict[str, Variant] = {
@@ -38,8 +51,12 @@ VARIANTS: dict[str, Variant] = {
     for variant in (
         Variant("ml-100k", Layout.ML100K, pinned_md5="0e33842e24a9c977be4e0107933c0723"),
         Variant("ml-1m", Layout.ML1M, pinned_md5="c4d9eecfca2ab87c1945afe126590906"),
+        # These three are checked against the .md5 GroupLens publishes beside each archive (no pinned copy here).
+        Variant("ml-10m", Layout.ML10M),
+        Variant("ml-20m", Layout.CSV),
         Variant("ml-latest-small", Layout.CSV),
         Variant("ml-latest", Layout.CSV),
         Variant("ml-25m", Layout.CSV, pinned_md5="6b51fb2759a8657d3bfcbfc42b592ada"),
+        Variant("ml-32m", Layout.CSV),
     )
 }

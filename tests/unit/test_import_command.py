@@ -14,7 +14,7 @@ from catalog.importers.signals import movielens_imported
 from catalog.models import Genre, Movie, MovieTag, Tag
 from ratings.models import Profile, Rating
 from tests.factories import GenreFactory, MovieFactory, ProfileFactory, RatingFactory, UserFactory
-from tests.movielens_samples import CSV_RATINGS, write_csv, write_ml1m, write_ml100k, zip_folder
+from tests.movielens_samples import CSV_RATINGS, write_csv, write_ml1m, write_ml10m, write_ml100k, zip_folder
 
 pytestmark = pytest.mark.django_db
 
@@ -98,6 +98,32 @@ def test_ml1m_files(tmp_path):
     assert (profile.gender, profile.age, profile.occupation, profile.zip_code) == ("F", 1, "K-12 student", "48067")
     assert Profile.objects.get(movielens_id=2).age == 56
     assert Genre.objects.filter(name="Children's", slug="childrens").exists()
+
+
+def test_ml10m_files_as_the_archive_unpacks_them(tmp_path):
+    # Given the parent of ml-10M100K/, the folder the official zip unpacks to
+    output = _import("ml-10m", write_ml10m(tmp_path))
+
+    assert (Movie.objects.count(), User.objects.count(), Rating.objects.count()) == (3, 2, 4)
+    assert "Imported ml-10m: 3 movies, 2 users, 4 ratings" in output
+    assert _score(1, 2) == 3.5 and _score(2, 1) == 0.5
+    assert dict(MovieTag.objects.values_list("movie__movielens_id", "count")) == {1: 2, 2: 1}
+    assert Profile.objects.get(movielens_id=2).age is None  # ml-10m describes no one
+
+
+def test_a_zipped_ml10m_from_path(tmp_path):
+    archive = zip_folder(write_ml10m(tmp_path / "src") / "ml-10M100K", tmp_path / "ml-10m.zip", inner="ml-10M100K")
+
+    _import("ml-10m", archive)
+
+    assert Rating.objects.count() == 4
+
+
+@pytest.mark.parametrize("variant", ["ml-20m", "ml-32m"])
+def test_the_later_csv_releases(tmp_path, variant):
+    output = _import(variant, write_csv(tmp_path))
+
+    assert f"Imported {variant}: 4 movies, 3 users, 6 ratings" in output
 
 
 def test_csv_files_with_tags_and_links(tmp_path):

@@ -16,6 +16,7 @@ from tests.movielens_samples import (
     ML100K_RATINGS,
     write_csv,
     write_ml1m,
+    write_ml10m,
     write_ml100k,
 )
 
@@ -74,6 +75,34 @@ def test_ml1m_double_colon_separators_age_codes_and_occupations(tmp_path):
     assert dataset.missing["user occupation"] == 1
     assert len(dataset.ratings) == ML1M_RATINGS.count("\n")
     assert 3.3 in dataset.ratings.scores.tolist()
+
+
+def test_ml10m_half_stars_tags_no_genres_and_no_users_file(tmp_path):
+    dataset = read_dataset(VARIANTS["ml-10m"], write_ml10m(tmp_path) / "ml-10M100K")
+
+    movies = _movies(dataset)
+    assert movies[2].title == "Les Misérables"  # UTF-8, article first
+    assert movies[1].genres == ("Adventure", "Animation", "Children", "Comedy", "Fantasy")
+    assert movies[3].genres == () and movies[3].year == 2001
+    assert dataset.ratings.scores.tolist() == [5.0, 3.5, 0.5, 4.0]
+    assert dataset.users == [] and not dataset.has_demographics
+    assert [(tag.movielens_id, tag.tag) for tag in dataset.tags] == [(1, "pixar"), (1, "pixar"), (2, "victor hugo")]
+    assert dataset.ignored["blank tags"] == 1
+
+
+def test_ml10m_in_latin_1_is_read_too(tmp_path):
+    folder = tmp_path / "ml-10M100K"
+    folder.mkdir()
+    (folder / "movies.dat").write_bytes("2::Misérables, Les (1995)::Drama\n".encode("latin-1"))
+    (folder / "ratings.dat").write_text("1::2::4.5::838985046\n")
+
+    assert _movies(read_dataset(VARIANTS["ml-10m"], folder))[2].title == "Les Misérables"
+
+
+def test_the_csv_releases_after_25m_use_the_csv_reader(tmp_path):
+    for name in ("ml-20m", "ml-32m"):
+        dataset = read_dataset(VARIANTS[name], write_csv(tmp_path / name))
+        assert _movies(dataset)[2].title == "The American President" and dataset.has_links
 
 
 def test_csv_quoted_titles_no_genres_half_stars_tags_and_links(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.importers import VARIANTS, ChecksumMismatch, SourceUnavailable, sources
-from tests.movielens_samples import write_ml100k, zip_folder
+from tests.movielens_samples import write_ml10m, write_ml100k, zip_folder
 
 ML100K = VARIANTS["ml-100k"]
 #: Nothing listens on the discard port, so a connection there fails at once without leaving the machine.
@@ -115,6 +115,33 @@ def test_a_download_is_verified_then_unpacked(tmp_path):
     ) as found:
         assert (found / "u.data").exists()
     assert received[-1] == archive.stat().st_size
+
+
+@pytest.mark.parametrize("name", ["ml-10m", "ml-20m", "ml-32m"])
+def test_every_release_downloads_from_grouplens_by_its_archive_name_and_checks_the_published_md5(tmp_path, name):
+    # Given GroupLens' layout: <name>.zip and <name>.zip.md5 side by side (ml-10m's zip holds ml-10M100K/)
+    served = tmp_path / "served"
+    served.mkdir()
+    variant = VARIANTS[name]
+    if name == "ml-10m":
+        archive = zip_folder(write_ml10m(tmp_path / "src") / "ml-10M100K", served / "ml-10m.zip", inner="ml-10M100K")
+    else:
+        from tests.movielens_samples import write_csv
+
+        archive = zip_folder(write_csv(tmp_path / "src"), served / f"{name}.zip", inner=name)
+    (served / f"{name}.zip.md5").write_text(f"{sources.file_md5(archive)}  {name}.zip\n")
+
+    with _open(tmp_path, variant=variant, download=True, base_url=served.as_uri()) as found:
+        assert (found / variant.marker_file).is_file()
+    assert variant.archive_name == f"{name}.zip" and variant.pinned_md5 is None
+
+    # And a tampered archive is refused
+    (served / f"{name}.zip.md5").write_text(f"{'0' * 32}  {name}.zip\n")
+    with (
+        pytest.raises(ChecksumMismatch),
+        _open(tmp_path / "again", variant=variant, download=True, base_url=served.as_uri()),
+    ):
+        pass
 
 
 def test_a_download_with_the_wrong_checksum_is_refused(tmp_path):
