@@ -47,6 +47,9 @@ try:
     RECOMMENDER_FAST = env_bool("RECOMMENDER_FAST", default=False)
     # The blend's training also replays the home page's rows on its holdout (fitting every family once more).
     MEASURE_SERVED_ROWS = env_bool("MEASURE_SERVED_ROWS", default=True)
+    # Refuse a new version that concentrates recommendations noticeably more than the active one (Gini, the
+    # share of the most popular 1%); off, the models page only warns.
+    GUARDRAIL_REFUSE_CONCENTRATION = env_bool("GUARDRAIL_REFUSE_CONCENTRATION", default=False)
     DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
     # With DEBUG off, mail goes out over SMTP (EMAIL_HOST...): a password-reset link never lands in a log.
     EMAIL_BACKEND = env_str(

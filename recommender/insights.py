@@ -16,6 +16,7 @@ from catalog.insights import CACHE_SECONDS, Chart, cache_key_part, svg
 from movierec.lib.charts import hbar_chart
 from recommender.families import FAMILIES, Role
 from recommender.models import ModelVersion
+from recommender.training import concentration_increase
 
 #: (key in ModelVersion.metrics, column title, higher is better)
 METRICS: tuple[tuple[str, str, bool], ...] = (
@@ -24,6 +25,10 @@ METRICS: tuple[tuple[str, str, bool], ...] = (
     ("rmse", "RMSE", False),
     ("mae", "MAE", False),
     ("coverage", "Coverage", True),
+    ("gini", "Gini", False),
+    ("top1_share", "Top 1% share", False),
+    ("novelty", "Novelty", True),
+    ("diversity", "Diversity", True),
 )
 #: Versions listed in the table, newest first.
 VERSIONS_SHOWN = 12
@@ -67,6 +72,8 @@ class ModelRow:
     fit_seconds: float | None
     finished: datetime | None
     n_ratings: int
+    #: Where this version narrows what people see more than its family's active version (empty: it does not).
+    concentration: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,10 @@ def model_comparison() -> dict[str, object]:
 
 def _build() -> dict[str, object]:
     versions = ModelVersion.objects.filter(status__in=_LISTED).exclude(metrics={}).order_by("-id")[:VERSIONS_SHOWN]
+    active_metrics = {
+        version.family: version.metrics
+        for version in ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).only("family", "metrics")
+    }
     rows = [
         ModelRow(
             family=version.family,
@@ -103,6 +114,11 @@ def _build() -> dict[str, object]:
             fit_seconds=version.fit_seconds,
             finished=version.finished,
             n_ratings=version.n_ratings,
+            concentration="; ".join(
+                concentration_increase(candidate={algorithm: figures}, active=active_metrics.get(version.family))
+            )
+            if version.status != ModelVersion.Status.ACTIVE
+            else "",
         )
         for version in versions
         for algorithm, figures in version.metrics.items()

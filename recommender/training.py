@@ -71,6 +71,11 @@ GUARDED_METRICS: dict[str, tuple[bool, str]] = {
     "hr@10": (True, "ranked_users"),
     "rmse": (False, "test_ratings"),
 }
+#: Model health: a candidate "concentrates" when it raises one of these figures (ranked lists' Gini over the
+#: catalog, and the share of slots the most popular 1% take) by more than this, absolute, over the active version.
+#: The models page warns; with GUARDRAIL_REFUSE_CONCENTRATION the guardrail also refuses it.
+CONCENTRATION_METRICS = ("gini", "top1_share")
+CONCENTRATION_TOLERANCE = 0.05
 #: A candidate may be this much (relative) worse than the active version on a guarded metric and still activate.
 GUARDRAIL_TOLERANCE = 0.05
 #: ... or this many standard errors of the difference, when that is more (small holdouts are noisy).
@@ -101,6 +106,11 @@ STORED_METRICS = (
     "rmse",
     "mae",
     "coverage",
+    "novelty",
+    "diversity",
+    "gini",
+    "effective_catalog",
+    "top1_share",
     "ranked_users",
     "test_ratings",
 )
@@ -167,7 +177,24 @@ def guardrail_verdict(
             (worse if drop > margin else compared).append(line)
     if worse:
         return Verdict(False, "worse than the active version: " + "; ".join(worse))
-    return Verdict(True, "; ".join(compared) or "no metric in common with the active version")
+    concentrated = concentration_increase(candidate=candidate, active=active)
+    if concentrated and settings.GUARDRAIL_REFUSE_CONCENTRATION:
+        return Verdict(False, "concentrates recommendations more than the active version: " + "; ".join(concentrated))
+    return Verdict(True, "; ".join(compared + concentrated) or "no metric in common with the active version")
+
+
+def concentration_increase(
+    *, candidate: Mapping[str, Mapping[str, Any]], active: Mapping[str, Mapping[str, Any]] | None
+) -> list[str]:
+    """Where ``candidate`` narrows what people see noticeably more than ``active`` (see CONCENTRATION_METRICS)."""
+    found = []
+    for algorithm, figures in candidate.items():
+        previous = (active or {}).get(algorithm) or {}
+        for metric in CONCENTRATION_METRICS:
+            new, old = figures.get(metric), previous.get(metric)
+            if new is not None and old is not None and new - old > CONCENTRATION_TOLERANCE:
+                found.append(f"{algorithm} {metric} {new:.3f} vs active {old:.3f}")
+    return found
 
 
 def regression_margin(*, metric: str, old: float, new: float, n_old: int, n_new: int, tolerance: float) -> float:

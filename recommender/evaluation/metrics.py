@@ -89,6 +89,50 @@ def catalog_coverage(lists: Iterable[Sequence[int] | np.ndarray], catalog_size: 
     return len(shown) / catalog_size if catalog_size else 0.0
 
 
+def recommendation_counts(
+    lists: Iterable[Sequence[int] | np.ndarray], catalog: Sequence[int] | np.ndarray
+) -> np.ndarray:
+    """How many of the lists each catalog item appears in (0 for the ones never recommended), in catalog order."""
+    position = {int(item): index for index, item in enumerate(catalog)}
+    counts = np.zeros(len(position), dtype=np.float64)
+    for items in lists:
+        for item in items:
+            if (index := position.get(int(item))) is not None:
+                counts[index] += 1
+    return counts
+
+
+def gini_index(counts: np.ndarray) -> float:
+    """Gini coefficient of how recommendations spread over the catalog: 0 when every item is shown equally
+    often, towards 1 when a few items take every slot. ``counts`` has one entry per catalog item."""
+    values = np.sort(np.asarray(counts, dtype=np.float64))
+    n, total = len(values), values.sum()
+    if n == 0 or total == 0:
+        return 0.0
+    ranks = np.arange(1, n + 1)
+    return float(((2 * ranks - n - 1) * values).sum() / (n * total))
+
+
+def effective_catalog_size(counts: np.ndarray) -> float:
+    """exp(entropy) of the recommendation shares: how many equally shown items would give the same spread."""
+    total = float(np.sum(counts))
+    if total == 0:
+        return 0.0
+    shares = np.asarray(counts, dtype=np.float64)[np.asarray(counts) > 0] / total
+    return float(np.exp(-(shares * np.log(shares)).sum()))
+
+
+def popular_share(counts: np.ndarray, popularity: np.ndarray, fraction: float = 0.01) -> float:
+    """Share of all recommendation slots taken by the most popular ``fraction`` of the catalog (by ``popularity``,
+    one value per catalog item, e.g. how many rated it in training)."""
+    total = float(np.sum(counts))
+    if total == 0 or len(counts) == 0:
+        return 0.0
+    top = max(1, int(np.ceil(fraction * len(counts))))
+    head = np.argsort(-np.asarray(popularity, dtype=np.float64), kind="stable")[:top]
+    return float(np.asarray(counts)[head].sum() / total)
+
+
 def novelty(lists: Iterable[Sequence[int] | np.ndarray], popularity: Mapping[int, float]) -> float:
     """Mean self-information -log2(p) of the recommended items, p being the share of people who rated the item.
 

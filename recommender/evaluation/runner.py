@@ -253,6 +253,12 @@ def evaluate_split(model: Recommender, split: Split, protocol: Protocol, *, new_
         result[f"{key}_se"] = float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else None
     result["coverage"] = metrics.catalog_coverage(top_lists, train.n_items)
     result["novelty"] = metrics.novelty(top_lists, shares) if top_lists else None
+    # How concentrated the top-K lists are: over the catalog (Gini, effective size), and on its most popular 1%.
+    counts = metrics.recommendation_counts(top_lists, train.item_ids)
+    result["gini"] = metrics.gini_index(counts) if top_lists else None
+    result["effective_catalog"] = metrics.effective_catalog_size(counts) if top_lists else None
+    trained_counts = np.bincount(train.items, minlength=train.n_items)
+    result["top1_share"] = metrics.popular_share(counts, trained_counts, 0.01) if top_lists else None
     result["ranked_users"] = len(top_lists)
     result["test_ratings"] = len(test)
     result["predict_seconds"] = inference

@@ -235,6 +235,23 @@ def test_model_comparison_lists_versions_with_their_metrics(client, db):
     assert body.count("<svg") == 2, "NDCG@10 and RMSE charts (no HR@10 figures given)"
 
 
+def test_model_comparison_shows_model_health_and_flags_a_version_that_narrows_what_people_see(client, db):
+    from recommender.models import ModelVersion
+
+    health = {"ndcg@10": 0.09, "coverage": 0.35, "gini": 0.80, "top1_share": 0.20, "novelty": 6.1, "diversity": 0.7}
+    ModelVersion.objects.create(family="blend", algorithms=["blend"], status="active", metrics={"blend": health})
+    ModelVersion.objects.create(
+        family="blend", algorithms=["blend"], status="ready", metrics={"blend": {**health, "gini": 0.93}}
+    )
+    body = client.get(reverse("recommender:models"), **HTMX).content.decode()
+
+    for column in ("Coverage", "Gini", "Top 1% share", "Novelty", "Diversity"):
+        assert f'class="num">{column}</th>' in body
+    assert "0.930" in body and "6.100" in body
+    assert body.count("narrows what people see</span>") == 1  # the candidate, not the active version
+    assert 'title="blend gini 0.930 vs active 0.800"' in body
+
+
 def test_model_comparison_lists_the_served_blend_first_with_its_error_and_the_measured_rows(client, db):
     from recommender.models import ModelVersion
 

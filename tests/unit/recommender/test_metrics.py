@@ -64,6 +64,29 @@ def test_catalog_coverage_counts_distinct_items_shown():
     assert metrics.catalog_coverage([[1, 2], [2, 3]], 10) == pytest.approx(0.3)
 
 
+def test_recommendation_counts_follow_the_catalog_and_count_every_list():
+    assert metrics.recommendation_counts([[1, 2], [2, 9]], [1, 2, 3]).tolist() == [1.0, 2.0, 0.0]
+
+
+def test_gini_is_zero_when_every_item_is_shown_alike_and_near_one_when_one_takes_all():
+    assert metrics.gini_index(np.array([4.0, 4.0, 4.0, 4.0])) == pytest.approx(0.0)
+    assert metrics.gini_index(np.array([0.0, 0.0, 0.0, 12.0])) == pytest.approx(0.75)  # (n - 1) / n
+    assert metrics.gini_index(np.array([1.0, 2.0, 3.0])) == pytest.approx(2 / 9)
+    assert metrics.gini_index(np.zeros(3)) == 0.0
+
+
+def test_effective_catalog_size_counts_equally_shown_items():
+    assert metrics.effective_catalog_size(np.array([5.0, 5.0, 0.0, 0.0])) == pytest.approx(2.0)
+    assert metrics.effective_catalog_size(np.array([9.0, 1.0])) < 2.0
+
+
+def test_popular_share_is_the_slots_taken_by_the_most_rated_fraction():
+    counts = np.array([6.0, 1.0, 1.0, 2.0] * 25)  # 100 items: the 1% is one item
+    popularity = np.arange(100, dtype=float)  # item 99 is the most rated
+    assert metrics.popular_share(counts, popularity, 0.01) == pytest.approx(2.0 / counts.sum())
+    assert metrics.popular_share(np.zeros(4), np.arange(4.0), 0.5) == 0.0
+
+
 def test_novelty_is_the_mean_self_information():
     # An item half the users rated carries 1 bit, one a quarter rated carries 2.
     assert metrics.novelty([[1, 2]], {1: 0.5, 2: 0.25}) == pytest.approx(1.5)

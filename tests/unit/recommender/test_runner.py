@@ -12,6 +12,7 @@ import pytest
 from recommender.algorithms import ALGORITHMS
 from recommender.algorithms.base import Recommender
 from recommender.algorithms.interactions import History, Interactions
+from recommender.evaluation import metrics
 from recommender.evaluation.runner import (
     PROTOCOLS,
     available_algorithms,
@@ -82,6 +83,12 @@ def test_temporal_protocol_ranks_every_unrated_movie(two_users):
     # Top-10 lists 3..12 and 1, 2, 4..11 show movies 1..12 of 20.
     assert result["coverage"] == pytest.approx(12 / 20)
     assert result["ranked_users"] == 2
+    # Model health over those lists: movies 4..11 are in both, 1, 2, 3 and 12 in one, 13..20 in none
+    shown = np.array([1, 1, 1] + [2] * 8 + [1] + [0] * 8, dtype=float)
+    assert result["gini"] == pytest.approx(metrics.gini_index(shown)) and 0.4 < result["gini"] < 0.6
+    assert result["effective_catalog"] == pytest.approx(metrics.effective_catalog_size(shown))
+    # The most rated 1% of 20 movies is one: movie 1 (three movies tie at one rating; the first wins), in 1 of 20 slots
+    assert result["top1_share"] == pytest.approx(1 / 20)
 
 
 def test_a_model_that_only_ranks_has_no_rating_errors(two_users):

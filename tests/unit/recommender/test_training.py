@@ -115,6 +115,26 @@ def test_the_same_drop_is_noise_on_a_small_holdout_and_a_regression_on_a_large_o
     assert not large.accept
 
 
+def concentrated(gini: float, top1: float) -> dict:
+    return {**figures(0.1), "gini": gini, "top1_share": top1}
+
+
+def test_a_version_that_narrows_what_people_see_is_flagged_and_refused_only_when_set_to(settings):
+    narrower = {"blend": concentrated(0.95, 0.40)}
+    active = {"blend": concentrated(0.80, 0.20)}
+
+    settings.GUARDRAIL_REFUSE_CONCENTRATION = False
+    warned = training.guardrail_verdict(candidate=narrower, active=active)
+    settings.GUARDRAIL_REFUSE_CONCENTRATION = True
+    refused = training.guardrail_verdict(candidate=narrower, active=active)
+    similar = training.guardrail_verdict(candidate={"blend": concentrated(0.82, 0.22)}, active=active)
+
+    assert warned.accept and "blend gini 0.950 vs active 0.800" in warned.reason
+    assert not refused.accept and refused.reason.startswith("concentrates recommendations more")
+    assert "top1_share 0.400 vs active 0.200" in refused.reason
+    assert similar.accept  # within CONCENTRATION_TOLERANCE
+
+
 def test_a_collapse_is_caught_even_on_a_small_holdout():
     verdict = training.guardrail_verdict(
         candidate={"svd": figures(0.0, users=30)}, active={"svd": figures(0.5, users=30)}
