@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db.models import Count, Max
 
 from catalog.insights import CACHE_SECONDS, Chart, cache_key_part, svg
-from movierec.lib.charts import hbar_chart
+from movierec.lib.charts import hbar_chart, line_chart
 from recommender.families import FAMILIES, Role
 from recommender.models import ModelVersion
 from recommender.training import concentration_increase
@@ -137,8 +137,25 @@ def _build() -> dict[str, object]:
         "rows": rows,
         "columns": [title for _, title, _ in METRICS],
         "charts": charts,
+        "curves": _training_curves(versions),
         "served_rows": _served_rows(),
     }
+
+
+def _training_curves(versions) -> list[Chart]:
+    """Each active torch model's training loss per epoch, as its version recorded it."""
+    curves = []
+    for version in versions:
+        if version.status != ModelVersion.Status.ACTIVE:
+            continue
+        for algorithm, figures in version.metrics.items():
+            loss = (figures.get("training_curve") or {}).get("loss") if isinstance(figures, dict) else None
+            if loss:
+                points = [(f"{epoch}", float(value)) for epoch, value in enumerate(loss, start=1)]
+                caption = f"{version.label}: mean training loss per epoch, {len(loss)} epochs."
+                label = f"{algorithm} training loss per epoch"
+                curves.append(Chart(f"curve-{algorithm}", algorithm, caption, svg(line_chart(points, label=label))))
+    return curves
 
 
 def _role(family: str, algorithm: str) -> str:

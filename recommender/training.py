@@ -481,6 +481,8 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
             models: dict[str, Recommender] = {}
             for name in names:
                 models[name] = build(name, **params[name]).fit(data)
+                if models[name].training_curve:  # kept with the version: the models page plots it
+                    metrics[name]["training_curve"] = models[name].training_curve
                 say(f"{version.label}: fitted {name}")
             version.fit_seconds = time.perf_counter() - started
             version.params = {name: models[name].config.to_dict() for name in names}

@@ -102,9 +102,12 @@ class Recommender(ABC):
     config_class: ClassVar[type[Config]] = Config
     #: True when ``predict`` estimates ratings (and RMSE/MAE make sense).
     estimates_ratings: ClassVar[bool] = False
+    #: What the last ``fit`` recorded per epoch, e.g. {"loss": [...]} (torch models); empty for the others.
+    training_curve: dict[str, list[float]]
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config if config is not None else self.config_class()
+        self.training_curve = {}
         self.item_ids: np.ndarray = np.empty(0, dtype=np.int64)
         self._item_index: dict[int, int] | None = None
 

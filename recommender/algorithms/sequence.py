@@ -76,16 +76,18 @@ class SequenceGRU(TorchRecommender):
             real = upcoming != pad
             return -log_p.gather(1, upcoming.masked_fill(~real, 0))[real].mean()
 
-        train(
-            self.net,
-            lambda: (inputs, targets),
-            loss,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            learning_rate=cfg.learning_rate,
-            generator=generator,
-            desc=self.name,
-        )
+        self.training_curve = {
+            "loss": train(
+                self.net,
+                lambda: (inputs, targets),
+                loss,
+                epochs=cfg.epochs,
+                batch_size=cfg.batch_size,
+                learning_rate=cfg.learning_rate,
+                generator=generator,
+                desc=self.name,
+            )
+        }
         self.net.settle(torch.from_numpy(np.bincount(data.items, minlength=data.n_items) > 0))
 
     def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:

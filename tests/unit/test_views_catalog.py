@@ -252,6 +252,23 @@ def test_model_comparison_shows_model_health_and_flags_a_version_that_narrows_wh
     assert 'title="blend gini 0.930 vs active 0.800"' in body
 
 
+def test_model_comparison_plots_the_training_curves_of_active_neural_models(client, db):
+    from recommender.models import ModelVersion
+
+    curve = {"loss": [0.9, 0.6, 0.45, 0.41]}
+    ModelVersion.objects.create(
+        family="ncf", algorithms=["ncf"], status="active", metrics={"ncf": {"rmse": 0.92, "training_curve": curve}}
+    )
+    ModelVersion.objects.create(
+        family="sequence", algorithms=["sequence"], status="retired", metrics={"sequence": {"training_curve": curve}}
+    )
+    body = client.get(reverse("recommender:models"), **HTMX).content.decode()
+
+    assert "Training curves" in body and 'aria-label="ncf training loss per epoch"' in body
+    assert "ncf v1: mean training loss per epoch, 4 epochs." in body
+    assert "sequence training loss" not in body  # only what is served now
+
+
 def test_model_comparison_lists_the_served_blend_first_with_its_error_and_the_measured_rows(client, db):
     from recommender.models import ModelVersion
 

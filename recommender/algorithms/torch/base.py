@@ -160,17 +160,19 @@ class FoldInRecommender(TorchRecommender):
         def loss(users: Tensor, items: Tensor, targets: Tensor) -> Tensor:
             return self.losses(self.net(users, items), targets).mean() + cfg.reg * self.net.penalty(users, items)
 
-        train(
-            self.net,
-            lambda: self.examples(users, items, targets, generator),
-            loss,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            learning_rate=cfg.learning_rate,
-            weight_decay=cfg.weight_decay,
-            generator=generator,
-            desc=self.name,
-        )
+        self.training_curve = {
+            "loss": train(
+                self.net,
+                lambda: self.examples(users, items, targets, generator),
+                loss,
+                epochs=cfg.epochs,
+                batch_size=cfg.batch_size,
+                learning_rate=cfg.learning_rate,
+                weight_decay=cfg.weight_decay,
+                generator=generator,
+                desc=self.name,
+            )
+        }
         trained_users = np.bincount(data.users, minlength=data.n_users) > 0
         trained_items = np.bincount(data.items, minlength=data.n_items) > 0
         self.net.settle(torch.from_numpy(trained_users), torch.from_numpy(trained_items))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -261,6 +262,20 @@ def test_a_run_trains_saves_and_activates_the_first_version(popularity_only, sen
     assert version.fit_seconds is not None and version.eval_seconds is not None
     assert artifacts.active_models("collaborative").keys() == {"popularity"}
     assert state().pending_changes == 0 and state().claimed_at is None
+
+
+@pytest.mark.django_db
+def test_a_neural_models_training_curve_is_kept_with_its_version(monkeypatch, settings, tmp_path, sent):
+    settings.MODEL_DIR, settings.RECOMMENDER_FAST = tmp_path, True
+    monkeypatch.setitem(FAMILIES, "sequence", Family("sequence", {"sequence": Role.UP_NEXT}, frozenset(Change)))
+    artifacts.cache_clear()
+    some_ratings(people=4, each=10)
+
+    version = training.family_train(family="sequence", force=True)
+
+    loss = version.metrics["sequence"]["training_curve"]["loss"]
+    assert len(loss) == training.FAST_OVERRIDES["epochs"] and all(np.isfinite(loss))
+    assert ModelVersion.objects.get(pk=version.pk).metrics["sequence"]["training_curve"] == {"loss": loss}
 
 
 @pytest.mark.django_db
