@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, QuerySet, prefetch_related_objects
+from django.db.models import Count, Q, QuerySet, prefetch_related_objects
+from django.utils import timezone
 
 from catalog.models import Genre, Movie
+from ratings.choices import SNOOZE
 from ratings.models import Feedback, Profile, Rating
 
 Kind = Feedback.Kind
@@ -39,6 +41,15 @@ class MovieState:
     @property
     def hidden(self) -> bool:
         return Kind.NOT_INTERESTED in self.kinds
+
+    @property
+    def snoozed(self) -> bool:
+        """Marked "Not now" (the kinds are read with SNOOZE in mind: see movie_states)."""
+        return Kind.SNOOZED in self.kinds
+
+    @property
+    def not_a_seed(self) -> bool:
+        return Kind.NOT_A_SEED in self.kinds
 
     @property
     def more(self) -> bool:
@@ -75,7 +86,9 @@ def movie_states(*, user: AbstractBaseUser | AnonymousUser, movie_ids: Iterable[
         return {}
     scores = dict(Rating.objects.filter(user=user, movie_id__in=ids).values_list("movie_id", "score"))
     kinds: dict[int, set[str]] = defaultdict(set)
-    for movie_id, kind in Feedback.objects.filter(user=user, movie_id__in=ids).values_list("movie_id", "kind"):
+    expired = Q(kind=Kind.SNOOZED, created__lt=timezone.now() - SNOOZE)  # a snooze over is no snooze
+    feedback = Feedback.objects.filter(user=user, movie_id__in=ids).exclude(expired)
+    for movie_id, kind in feedback.values_list("movie_id", "kind"):
         kinds[movie_id].add(kind)
     return {
         movie_id: MovieState(rating=scores.get(movie_id), kinds=frozenset(kinds.get(movie_id, ())))
@@ -113,8 +126,10 @@ def movie_tiles(*, user: AbstractBaseUser | AnonymousUser, movies: Sequence[Movi
 
 
 def hidden_movie_ids(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Feedback]:
-    """Movies the person marked Not interested, as a subquery: they stay out of every list until undone."""
-    return Feedback.objects.filter(user_id=user.pk, kind=Kind.NOT_INTERESTED).values("movie_id")
+    """Movies the person marked Not interested (until undone) or Not now (for SNOOZE), as a subquery: they stay
+    out of every list."""
+    snoozed = Q(kind=Kind.SNOOZED, created__gte=timezone.now() - SNOOZE)
+    return Feedback.objects.filter(Q(kind=Kind.NOT_INTERESTED) | snoozed, user_id=user.pk).values("movie_id")
 
 
 def user_ratings(*, user: AbstractBaseUser, sort: str = "recent") -> QuerySet[Rating]:
@@ -127,13 +142,13 @@ def user_ratings(*, user: AbstractBaseUser, sort: str = "recent") -> QuerySet[Ra
 
 
 def feedback_movies(*, user: AbstractBaseUser, kind: str) -> list[Movie]:
-    """The movies of one feedback kind, newest first (the watchlist, the hidden list)."""
+    """The movies of one feedback kind, newest first (the watchlist, the hidden list; snoozes still running)."""
+    entries = Feedback.objects.filter(user=user, kind=kind)
+    if kind == Kind.SNOOZED:
+        entries = entries.filter(created__gte=timezone.now() - SNOOZE)
     return [
         feedback.movie
-        for feedback in Feedback.objects.filter(user=user, kind=kind)
-        .select_related("movie")
-        .prefetch_related("movie__genres")
-        .order_by("-created", "-id")
+        for feedback in entries.select_related("movie").prefetch_related("movie__genres").order_by("-created", "-id")
     ]
 
 

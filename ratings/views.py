@@ -39,6 +39,11 @@ _FEEDBACK_DONE = {
     Feedback.Kind.MORE_LIKE_THIS: ("You will see more like {movie}.", "Cleared: more like {movie}."),
     Feedback.Kind.LESS_LIKE_THIS: ("You will see less like {movie}.", "Cleared: less like {movie}."),
     Feedback.Kind.SEEN: ("Marked {movie} as seen.", "Unmarked {movie} as seen."),
+    Feedback.Kind.SNOOZED: ("{movie} is hidden for 30 days.", "{movie} can be suggested again."),
+    Feedback.Kind.NOT_A_SEED: (
+        "Your rating of {movie} stays, but it no longer shapes your recommendations.",
+        "{movie} shapes your recommendations again.",
+    ),
 }
 
 
@@ -103,7 +108,7 @@ def _feedback(request: HttpRequest, *, add: bool) -> HttpResponse:
     else:
         response = render(request, "ratings/_feedback.html", {"tile": tile})
     # Not interested leaves its undo in place of the card, so it must not make the rows re-render under it.
-    if kind in (Feedback.Kind.MORE_LIKE_THIS, Feedback.Kind.LESS_LIKE_THIS):
+    if kind in (Feedback.Kind.MORE_LIKE_THIS, Feedback.Kind.LESS_LIKE_THIS, Feedback.Kind.NOT_A_SEED):
         trigger_client_event(response, RATINGS_CHANGED, {"movie": movie.pk})
     elif kind == Feedback.Kind.WATCHLIST:
         trigger_client_event(response, WATCHLIST_CHANGED, {"movie": movie.pk})
@@ -134,7 +139,18 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
     if number > paginator.num_pages:
         form.add_error("page", f"Page {number} does not exist; the last page is {paginator.num_pages}.")
         return bad_request(request, form)
-    context = {"page": paginator.page(number), "sort": sort, "sort_choices": form.fields["sort"].choices}
+    page = paginator.page(number)
+    not_seeds = set(
+        Feedback.objects.filter(
+            user=request.user, kind=Feedback.Kind.NOT_A_SEED, movie_id__in=[r.movie_id for r in page.object_list]
+        ).values_list("movie_id", flat=True)
+    )
+    context = {
+        "page": page,
+        "not_seeds": not_seeds,
+        "sort": sort,
+        "sort_choices": form.fields["sort"].choices,
+    }
     return page_or_partial(request, "ratings/my_ratings.html", "ratings/_rating_list.html", context)
 
 
@@ -174,6 +190,10 @@ def lists(request: HttpRequest) -> HttpResponse:
         "hidden": selectors.movie_tiles(
             user=user, movies=selectors.feedback_movies(user=user, kind=Feedback.Kind.NOT_INTERESTED)
         ),
+        "snoozed": selectors.movie_tiles(
+            user=user, movies=selectors.feedback_movies(user=user, kind=Feedback.Kind.SNOOZED)
+        ),
+        "not_seeds": selectors.feedback_movies(user=user, kind=Feedback.Kind.NOT_A_SEED),
     }
     return render(request, "ratings/lists.html", context)
 

@@ -34,6 +34,12 @@ class Row:
     title: str
     cards: list[Card]
 
+    @property
+    def seed_movie_id(self) -> int | None:
+        """The movie a "Because you rated" row grows from (the person may stop it being a seed)."""
+        prefix, _, movie = self.key.partition("-")
+        return int(movie) if prefix == "because" and movie.isdigit() else None
+
 
 @dataclass(frozen=True)
 class Pick:

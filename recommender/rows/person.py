@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ratings.choices import FeedbackKind
+from ratings.choices import SNOOZE, FeedbackKind
 from recommender.algorithms.base import Recommender
 from recommender.algorithms.interactions import History
 from recommender.rows.builders import BECAUSE_ROWS, RowSpec, anonymous_specs, signed_in_specs
@@ -77,6 +78,11 @@ class Taste:
         if self.state is None:
             return History.empty()
         history = self.state.history
+        not_seeds = self.feedback_ids(FeedbackKind.NOT_A_SEED)
+        if not_seeds:  # rated, but not to be recommended from: the models never see these ratings
+            keep = ~np.isin(history.item_ids, not_seeds)
+            stamps = history.timestamps[keep] if history.timestamps is not None else None
+            history = History(history.item_ids[keep], history.ratings[keep], stamps, history.user_id)
         rated = set(history.item_ids.tolist())
         more = [
             (movie, at) for movie, at in self.state.feedback.get(FeedbackKind.MORE_LIKE_THIS, ()) if movie not in rated
@@ -93,9 +99,16 @@ class Taste:
 
     @cached_property
     def excluded(self) -> np.ndarray:
-        """Never shown anywhere: what the person rated or marked not interested."""
+        """Never shown anywhere: what the person rated, marked not interested, or snoozed in the last SNOOZE."""
         ids = list(self.state.history.item_ids) if self.state else []
-        return self.catalog.mask(ids + self.feedback_ids(FeedbackKind.NOT_INTERESTED))
+        return self.catalog.mask(ids + self.feedback_ids(FeedbackKind.NOT_INTERESTED) + self.snoozed_ids)
+
+    @cached_property
+    def snoozed_ids(self) -> list[int]:
+        """Movies marked "Not now" less than SNOOZE ago."""
+        since = time.time() - SNOOZE.total_seconds()
+        snoozed = self.state.feedback.get(FeedbackKind.SNOOZED, ()) if self.state else ()
+        return [movie for movie, at in snoozed if at >= since]
 
     @cached_property
     def banned(self) -> np.ndarray:
@@ -111,8 +124,9 @@ class Taste:
         if self.state is None:
             return liked
         history = self.state.history
+        not_seeds = set(self.feedback_ids(FeedbackKind.NOT_A_SEED))
         for movie, rating in zip(history.item_ids[::-1].tolist(), history.ratings[::-1].tolist(), strict=True):
-            if rating >= LIKED_RATING:
+            if rating >= LIKED_RATING and movie not in not_seeds:
                 liked[movie] = f"Because you rated {{title}} {stars(rating)}"
         for movie in self.feedback_ids(FeedbackKind.MORE_LIKE_THIS):
             liked.setdefault(movie, "Because you asked for more like {title}")
@@ -142,12 +156,14 @@ class Taste:
 
     @cached_property
     def because_seeds(self) -> list[int]:
-        """Catalog positions of the most recent highly rated movies (real ratings only), newest first."""
+        """Catalog positions of the most recent highly rated movies (real ratings only, not the ones the person
+        said not to recommend from), newest first."""
         if self.state is None:
             return []
         history = self.state.history
+        not_seeds = set(self.feedback_ids(FeedbackKind.NOT_A_SEED))
         newest_first = zip(history.item_ids[::-1].tolist(), history.ratings[::-1].tolist(), strict=True)
-        recent = [movie for movie, rating in newest_first if rating >= LIKED_RATING]
+        recent = [movie for movie, rating in newest_first if rating >= LIKED_RATING and movie not in not_seeds]
         positions, known = self.catalog.positions(recent)
         return [int(p) for p in positions[known][:BECAUSE_ROWS]]
 

@@ -260,3 +260,17 @@ def test_the_favicon_is_the_logo(client):
     assert response.status_code == 301
     assert response.headers["Location"].endswith("icons/logo.svg")
     assert finders.find("icons/logo.svg")
+
+
+def test_a_because_row_offers_dont_recommend_from_this_for_its_seed(client, person):
+    url = next(u for u in row_urls(client.get(reverse("home")).content.decode()) if "/because-" in u)
+    seed_id = int(url.rstrip("/").rsplit("-", 1)[1])
+    body = client.get(url, **HTMX).content.decode()
+
+    form = re.search(r'<form class="row-action".*?</form>', body, re.S).group(0)
+    assert f'name="movie" value="{seed_id}"' in form and 'name="kind" value="not_a_seed"' in form
+
+    # When the person uses it, the row for that seed is gone and the rating stays
+    client.post(reverse("ratings:feedback_add"), {"movie": seed_id, "kind": "not_a_seed"}, **HTMX)
+    assert url not in row_urls(client.get(reverse("home")).content.decode())
+    assert person.ratings.filter(movie_id=seed_id).exists()

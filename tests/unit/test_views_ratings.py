@@ -297,3 +297,44 @@ def test_another_persons_rating_is_never_shown_as_mine(client, other_user, movie
     client.force_login(stranger)
     body = client.get(movie.get_absolute_url()).content.decode()
     assert 'aria-pressed="true"' not in body.split('class="stars"')[1].split("</form>")[0]
+
+
+# --- not now, and don't recommend from this -------------------------------------------------------------------
+
+
+def test_not_now_hides_a_movie_for_30_days_everywhere_and_shows_on_my_lists(owner_client, user, movie):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    response = owner_client.post(
+        reverse("ratings:feedback_add"), {"movie": movie.pk, "kind": "snoozed", "card": "1"}, **HTMX
+    )
+    assert "is hidden for 30 days" in response.content.decode()
+    assert "ratings-changed" not in response.headers.get("HX-Trigger", "")  # the undo stays under the pointer
+
+    assert movie.title not in owner_client.get(reverse("catalog:browse")).content.decode()
+    lists = owner_client.get(reverse("ratings:lists")).content.decode()
+    assert "Not now" in lists and f'data-movie="{movie.pk}"' in lists
+
+    # Thirty-one days later the movie may return
+    Feedback.objects.filter(user=user, kind="snoozed").update(created=timezone.now() - timedelta(days=31))
+    assert movie.title in owner_client.get(reverse("catalog:browse")).content.decode()
+    assert f'data-movie="{movie.pk}"' not in owner_client.get(reverse("ratings:lists")).content.decode()
+
+
+def test_dont_recommend_from_this_keeps_the_rating_and_can_be_undone_from_my_ratings(owner_client, user, movie):
+    RatingFactory(user=user, movie=movie, score=5.0)
+
+    marked = owner_client.post(reverse("ratings:feedback_add"), {"movie": movie.pk, "kind": "not_a_seed"}, **HTMX)
+    ratings_page = owner_client.get(reverse("ratings:my_ratings")).content.decode()
+    lists = owner_client.get(reverse("ratings:lists")).content.decode()
+
+    assert "ratings-changed" in marked.headers["HX-Trigger"]  # the rows re-read the person's taste
+    assert Rating.objects.get(user=user, movie=movie).score == 5.0
+    assert "Recommend from this again" in ratings_page
+    assert "Not used for recommendations" in lists and movie.title in lists
+
+    owner_client.post(reverse("ratings:feedback_remove"), {"movie": movie.pk, "kind": "not_a_seed"})
+    assert "Don't recommend from this" in owner_client.get(reverse("ratings:my_ratings")).content.decode()
+    assert not Feedback.objects.filter(user=user, kind="not_a_seed").exists()

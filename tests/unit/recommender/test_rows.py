@@ -320,3 +320,30 @@ def test_a_visitor_gets_everyones_average_and_no_prediction():
     picks = Page(taste, [RowSpec("popular", "Popular", "popular")], 2).row("popular")
 
     assert [(pick.predicted_rating, pick.average) for pick in picks] == [(None, (3.75, 4))]
+
+
+def test_a_snoozed_movie_is_hidden_everywhere_for_30_days_then_may_return():
+    import time
+
+    catalog = make_catalog([["Drama"]] * 3)
+    now, day = time.time(), 86_400.0
+    for days_ago, hidden in ((1, True), (29, True), (31, False)):
+        snoozed = {"snoozed": [(20, now - days_ago * day)]}
+        person = PersonState(user_id=1, history=History.empty(), feedback=snoozed, favourite_genres=())
+        taste = make_taste(catalog, make_stats([50, 40, 30]), person)
+
+        popular = Page(taste, [RowSpec("popular", "Popular", "popular")], 3).row("popular")
+
+        assert bool(taste.excluded[1]) is hidden
+        assert (20 in [pick.movie_id for pick in popular]) is not hidden
+
+
+def test_a_movie_marked_not_a_seed_keeps_its_rating_but_grows_no_row_and_leaves_the_fold_in_history():
+    catalog = make_catalog([["Drama"], ["Comedy"], ["Action"], ["Drama"]])
+    person = make_person({10: 5.0, 20: 5.0}, feedback={"not_a_seed": [20]})
+    taste = make_taste(catalog, make_stats([5, 5, 5, 5]), person)
+
+    assert [int(catalog.ids[p]) for p in taste.because_seeds] == [10]
+    assert taste.history.item_ids.tolist() == [10]  # what the models fold in
+    assert taste.excluded[1]  # still rated: never recommended back
+    assert 1 not in taste.liked
