@@ -10,6 +10,28 @@ from django.db import models
 SNOOZE = timedelta(days=30)
 
 
+class TopPicksSource(models.TextChoices):
+    """How a person's Top picks are made (the recommender switcher)."""
+
+    BALANCED = "balanced", "Balanced"
+    PEOPLE = "people", "People like me"
+    LOVED = "loved", "Like what I loved"
+    NEXT = "next", "What's next for me"
+    CONTENT = "content", "By content"
+
+
+#: One line per choice, shown beside the switcher and in the API's schema.
+SOURCE_EXPLANATIONS = {
+    TopPicksSource.BALANCED: "Our learned blend of every model: the most accurate overall.",
+    TopPicksSource.PEOPLE: "What people who rate like you loved (neural collaborative filtering).",
+    TopPicksSource.LOVED: "Movies most like the ones you rated highest (item neighbours).",
+    TopPicksSource.NEXT: "What tends to come next after your latest ratings (a sequence model).",
+    TopPicksSource.CONTENT: "Alike in genres, tags, directors and cast, whoever rated them.",
+}
+#: Each taste dial runs from -1 to 1 (adventure from 0 to 1); 0 leaves Top picks exactly as the blend ranks them.
+DIAL_RANGE = (-1.0, 1.0)
+
+
 class FeedbackKind(models.TextChoices):
     NOT_INTERESTED = "not_interested", "Not interested"
     WATCHLIST = "watchlist", "Watchlist"

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from catalog.models import Genre, Movie
-from ratings.choices import FeedbackKind
+from ratings.choices import FeedbackKind, TopPicksSource
 
 #: The ten allowed scores, 0.5 to 5.0 in half steps. Halves are exact in binary
 #: floating point, so the database CHECK below compares them exactly.
@@ -71,9 +71,20 @@ class Profile(models.Model):
     zip_code = models.CharField(max_length=16, blank=True)
     favourite_genres = models.ManyToManyField(Genre, blank=True, related_name="fans")
     onboarded_at = models.DateTimeField(null=True, blank=True)
+    # The person's own controls over Top picks (recommender.rows.inputs.Preferences); the defaults change nothing.
+    top_picks_source = models.CharField(max_length=16, choices=TopPicksSource.choices, default=TopPicksSource.BALANCED)
+    dial_popularity = models.FloatField(default=0.0, help_text="-1 popular ... 1 hidden gems.")
+    dial_adventure = models.FloatField(default=0.0, help_text="0 familiar ... 1 adventurous (diverse).")
+    dial_recency = models.FloatField(default=0.0, help_text="-1 classics ... 1 recent.")
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(dial_popularity__gte=-1, dial_popularity__lte=1)
+                & models.Q(dial_adventure__gte=0, dial_adventure__lte=1)
+                & models.Q(dial_recency__gte=-1, dial_recency__lte=1),
+                name="ratings_profile_dials_in_range",
+            ),
             models.CheckConstraint(
                 condition=models.Q(age__isnull=True) | models.Q(age__gte=1, age__lte=120),
                 name="ratings_profile_age_plausible",

@@ -22,7 +22,7 @@ from catalog.models import Genre, Movie
 from ratings.models import Feedback, Profile, Rating
 from recommender.data import history_for_user
 from recommender.models import ModelVersion
-from recommender.rows.inputs import DAMPING, TRENDING_WINDOW, CatalogSnapshot, PersonState, RatingStats
+from recommender.rows.inputs import DAMPING, TRENDING_WINDOW, CatalogSnapshot, PersonState, Preferences, RatingStats
 
 #: A cached snapshot is rebuilt at least this often, which also catches what the fingerprints cannot
 #: see (a genre added to a movie, a deleted rating).
@@ -80,6 +80,10 @@ def _fingerprints() -> tuple[tuple, tuple]:
 
 def _build_catalog(fingerprint: tuple) -> CatalogSnapshot:
     movies = list(Movie.objects.order_by("pk").values_list("pk", "title", "created"))
+    years = np.array(
+        [np.nan if year is None else year for year in Movie.objects.order_by("pk").values_list("year", flat=True)],
+        dtype=np.float64,
+    )
     genres = list(Genre.objects.order_by("name").values_list("pk", "name", "slug"))
     pairs = list(Movie.genres.through.objects.values_list("movie_id", "genre_id"))
     ids = np.fromiter((pk for pk, _, _ in movies), dtype=np.int64, count=len(movies))
@@ -103,6 +107,7 @@ def _build_catalog(fingerprint: tuple) -> CatalogSnapshot:
         genres=matrix,
         newest_first=np.lexsort((-ids, -created)),
         built_at=time.time(),
+        years=years,
     )
 
 
@@ -172,7 +177,18 @@ def person_state(user: AbstractBaseUser) -> PersonState:
         history=history_for_user(user),
         feedback=dict(feedback),
         favourite_genres=tuple(sorted(favourites)),
+        preferences=preferences_of(user),
     )
+
+
+def preferences_of(user: AbstractBaseUser) -> Preferences:
+    """The person's Top picks controls (the defaults when they have no profile yet)."""
+    row = (
+        Profile.objects.filter(user_id=user.pk)
+        .values_list("top_picks_source", "dial_popularity", "dial_adventure", "dial_recency")
+        .first()
+    )
+    return Preferences(*row) if row else Preferences()
 
 
 def person_fingerprint(user: AbstractBaseUser) -> tuple:
@@ -192,8 +208,10 @@ def person_fingerprint(user: AbstractBaseUser) -> tuple:
             f"(SELECT COUNT(*), MAX(id), MAX(updated), SUM(score * movie_id) FROM {rating} WHERE user_id = %s) r, "
             f"(SELECT COUNT(*), MAX(id), SUM(movie_id) FROM {feedback} WHERE user_id = %s) f, "
             f"(SELECT COUNT(*), MAX(g.id), SUM(g.genre_id * g.genre_id) FROM {genres} g "
-            f"JOIN {profile} p ON g.profile_id = p.id WHERE p.user_id = %s) fg",
-            [user.pk] * 3,
+            f"JOIN {profile} p ON g.profile_id = p.id WHERE p.user_id = %s) fg, "
+            f"(SELECT MAX(top_picks_source), MAX(dial_popularity), MAX(dial_adventure), MAX(dial_recency) "
+            f"FROM {profile} WHERE user_id = %s) pp",
+            [user.pk] * 4,
         )
         return tuple(cursor.fetchone())
 

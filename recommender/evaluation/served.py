@@ -72,6 +72,7 @@ def catalog_from(data: Interactions) -> CatalogSnapshot:
         genres=genres,
         newest_first=np.lexsort((-ids, -years)),
         built_at=0.0,
+        years=np.where(years > 0, years, np.nan),
     )
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ratings.choices import FeedbackKind
+from ratings.choices import FeedbackKind, TopPicksSource
 from recommender.rows.inputs import TRENDING_MIN_RATINGS, TRENDING_WINDOW
 from recommender.rows.reasons import TASTE_GENRES, join_names
 from recommender.rows.serving import COLLABORATIVE, CONTENT, percentiles
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from recommender.rows.person import Taste
 
 BECAUSE_ROWS = 3
+SOURCE_LABELS = dict(TopPicksSource.choices)
 #: "Popular in <genre>" rows: fewer once other rows have the person's ratings to work from.
 GENRE_ROWS_RATED, GENRE_ROWS_COLD = 2, 3
 ANONYMOUS_GENRE_ROWS = 4
@@ -51,10 +52,16 @@ class Candidates:
     reason: Callable[[int], str]
     #: False where this row may not show a movie even if it scores (default: Taste.banned).
     allowed: np.ndarray | None = None
+    #: 0..1: how much the page trades relevance for variety within the row (maximal marginal relevance).
+    adventure: float = 0.0
 
 
 def _top_picks(taste: Taste, spec: RowSpec) -> Candidates:
-    return Candidates(taste.blend, lambda p: taste.personal_reason(p) or "Popular with MovieRec viewers")
+    return Candidates(
+        taste.top_picks,
+        lambda p: taste.personal_reason(p) or "Popular with MovieRec viewers",
+        adventure=taste.preferences.adventure,
+    )
 
 
 def _because(taste: Taste, spec: RowSpec) -> Candidates:
@@ -166,7 +173,7 @@ BUILDERS: dict[str, Callable[[Taste, RowSpec], Candidates]] = {
 def signed_in_specs(taste: Taste) -> list[RowSpec]:
     """The rows of a signed-in person's home page, in order; cheap (no model scores are computed)."""
     catalog, models = taste.catalog, taste.models
-    specs = [RowSpec("top-picks", "Top picks for you", "top-picks")]
+    specs = [RowSpec("top-picks", top_picks_title(taste), "top-picks")]
     for seed in taste.because_seeds:
         movie_id = int(catalog.ids[seed])
         specs.append(RowSpec(f"because-{movie_id}", f"Because you rated {catalog.titles[seed]}", "because", seed))
@@ -183,6 +190,22 @@ def signed_in_specs(taste: Taste) -> list[RowSpec]:
     if taste.feedback_ids(FeedbackKind.WATCHLIST):
         specs.append(RowSpec("watchlist", "Your watchlist", "watchlist"))
     return specs
+
+
+def top_picks_title(taste: Taste) -> str:
+    """ "Top picks for you", with the person's switcher and dial settings when any is set."""
+    prefs, parts = taste.preferences, []
+    if taste.top_picks_source != "balanced":
+        parts.append(SOURCE_LABELS[taste.top_picks_source])
+    for value, low, high in (
+        (prefs.popularity, "more popular", "more hidden gems"),
+        (prefs.recency, "more classics", "more recent"),
+    ):
+        if value:
+            parts.append(high if value > 0 else low)
+    if prefs.adventure:
+        parts.append("more adventurous")
+    return " · ".join(["Top picks for you", *parts])
 
 
 def anonymous_specs(taste: Taste) -> list[RowSpec]:

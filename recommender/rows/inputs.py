@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 
@@ -37,6 +37,7 @@ class CatalogSnapshot:
     genres: np.ndarray  # bool, movies x genres
     newest_first: np.ndarray  # positions, most recently created movie first
     built_at: float
+    years: np.ndarray | None = None  # float64 release year per position, NaN when unknown
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -83,6 +84,24 @@ class RatingStats:
         return float(np.median(rated)) if len(rated) else 0.0
 
 
+@dataclass(frozen=True)
+class Preferences:
+    """A person's controls over Top picks: which model makes them, and three dials applied at ranking time.
+
+    ``popularity`` -1 favours popular movies, 1 hidden gems; ``adventure`` 0..1 trades relevance for variety
+    within the row; ``recency`` -1 favours classics, 1 recent films. The defaults leave the blend's ranking as is.
+    """
+
+    source: str = "balanced"
+    popularity: float = 0.0
+    adventure: float = 0.0
+    recency: float = 0.0
+
+    @property
+    def neutral(self) -> bool:
+        return self == Preferences()
+
+
 @dataclass(frozen=True, eq=False)
 class PersonState:
     """One person's ratings, feedback and onboarding genres, read fresh for this request."""
@@ -91,6 +110,7 @@ class PersonState:
     history: History  # the ratings, time order
     feedback: dict[str, list[tuple[int, float]]]  # kind -> [(movie id, timestamp)], newest first
     favourite_genres: tuple[int, ...]  # genre pks
+    preferences: Preferences = field(default_factory=Preferences)
 
     @cached_property
     def digest(self) -> str:
@@ -101,6 +121,7 @@ class PersonState:
         for kind in sorted(self.feedback):
             hasher.update(f"|{kind}:{[movie for movie, _ in self.feedback[kind]]}".encode())
         hasher.update(f"|genres:{sorted(self.favourite_genres)}".encode())
+        hasher.update(f"|preferences:{self.preferences}".encode())
         return hasher.hexdigest()
 
     def feedback_ids(self, kind: str) -> list[int]:

@@ -66,6 +66,8 @@ def rank(taste: Taste, candidates: Candidates, allowed: np.ndarray, limit: int) 
         eligible = eligible[scores[eligible] >= threshold]
     order = np.lexsort((taste.catalog.ids[eligible], -taste.tiebreak[eligible], -scores[eligible]))
     chosen = eligible[order][: max(limit, 0)]
+    if candidates.adventure > 0 and len(chosen) > 1:
+        chosen = _diversified(taste, candidates, allowed, limit)
     return [
         Pick(
             int(taste.catalog.ids[p]),
@@ -76,6 +78,41 @@ def rank(taste: Taste, candidates: Candidates, allowed: np.ndarray, limit: int) 
         )
         for p in chosen
     ]
+
+
+#: Maximal marginal relevance looks this many times the row's length down the ranking for varied picks.
+ADVENTURE_POOL = 4
+
+
+def _diversified(taste: Taste, candidates: Candidates, allowed: np.ndarray, limit: int) -> np.ndarray:
+    """Maximal marginal relevance (Carbonell and Goldstein 1998) over the best ADVENTURE_POOL x limit candidates:
+    each next pick maximises (1 - a) x relevance - a x its greatest genre similarity to the picks so far."""
+    scores = candidates.scores
+    eligible = np.flatnonzero(np.isfinite(scores) & allowed)
+    order = np.lexsort((taste.catalog.ids[eligible], -taste.tiebreak[eligible], -scores[eligible]))
+    pool = eligible[order][: ADVENTURE_POOL * limit]
+    genres = taste.catalog.genres[pool].astype(np.float64)
+    norms = np.linalg.norm(genres, axis=1)
+    similarity = np.divide(
+        genres @ genres.T,
+        np.outer(norms, norms),
+        out=np.zeros((len(pool), len(pool))),
+        where=np.outer(norms, norms) > 0,
+    )
+    relevance = scores[pool]
+    spread = relevance.max() - relevance.min()
+    relevance = (relevance - relevance.min()) / spread if spread > 0 else np.ones(len(pool))
+    weight = candidates.adventure
+    picked: list[int] = []
+    closest = np.zeros(len(pool))
+    available = np.ones(len(pool), dtype=bool)
+    for _ in range(min(limit, len(pool))):
+        value = np.where(available, (1 - weight) * relevance - weight * closest, -np.inf)
+        best = int(np.argmax(value))
+        picked.append(best)
+        available[best] = False
+        closest = np.maximum(closest, similarity[best])
+    return pool[picked]
 
 
 class Page:

@@ -23,6 +23,7 @@ from ratings.choices import SNOOZE, FeedbackKind
 from recommender.algorithms.base import Recommender
 from recommender.algorithms.interactions import History
 from recommender.rows.builders import BECAUSE_ROWS, RowSpec, anonymous_specs, signed_in_specs
+from recommender.rows.inputs import Preferences
 from recommender.rows.page import Page
 from recommender.rows.reasons import LIKED_RATING, personal_reason, stars
 from recommender.rows.serving import COLLABORATIVE, CONTENT, GENRES, ServingModels, percentiles, scatter
@@ -38,6 +39,10 @@ MORE_LIKE_THIS_RATING = 4.5
 FEEDBACK_WEIGHT = 1.0
 #: Only the most recent feedback of each kind shifts Top picks (each one costs a similarity lookup).
 FEEDBACK_SEEDS = 20
+#: How far a taste dial at its end moves a movie on Top picks' 0..1 scale: by its log rating count over the most
+#: rated movie's (so "hidden gems" at full sinks the blockbusters), and by its release year's percentile.
+POPULARITY_DIAL_WEIGHT = 1.0
+RECENCY_DIAL_WEIGHT = 0.5
 
 logger = logging.getLogger(__name__)
 
@@ -229,6 +234,47 @@ class Taste:
         if self.models.blend is not None:
             return self.scores(self.models.blend)
         return self.rated_popularity
+
+    @property
+    def preferences(self) -> Preferences:
+        return self.state.preferences if self.state is not None else Preferences()
+
+    @cached_property
+    def top_picks_source(self) -> str:
+        """The switcher's choice, or "balanced" when the model it names is not active (said in the row's title)."""
+        wanted = self.preferences.source
+        return wanted if wanted == "balanced" or self._source_model(wanted) is not None else "balanced"
+
+    def _source_model(self, source: str) -> Recommender | None:
+        models = self.models
+        return {
+            "people": models.ncf,
+            "loved": models.collaborative_similarity,
+            "next": models.sequence,
+            "content": models.content,
+        }.get(source)
+
+    @cached_property
+    def top_picks(self) -> np.ndarray:
+        """Top picks' scores: the blend (or the switcher's model), shifted by the taste dials.
+
+        With every dial at 0 and the source "balanced" this is exactly ``blend``: what is measured is served.
+        Popularity and recency move each movie by up to their DIAL_WEIGHT of the 0..1 scale.
+        """
+        source = self.top_picks_source
+        if source == "balanced":
+            base = self.blend
+        else:
+            base = percentiles(self.scores(self._source_model(source))) + self.feedback_shift
+        prefs = self.preferences
+        if prefs.popularity:
+            counts = np.log1p(self.stats.counts.astype(np.float64))
+            popularity = counts / counts.max() if counts.max() > 0 else counts
+            base = base - prefs.popularity * POPULARITY_DIAL_WEIGHT * popularity
+        if prefs.recency and self.catalog.years is not None:
+            years = np.nan_to_num(percentiles(self.catalog.years), nan=0.5)
+            base = base + prefs.recency * RECENCY_DIAL_WEIGHT * years
+        return base
 
     @cached_property
     def blend(self) -> np.ndarray:

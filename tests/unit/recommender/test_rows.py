@@ -347,3 +347,73 @@ def test_a_movie_marked_not_a_seed_keeps_its_rating_but_grows_no_row_and_leaves_
     assert taste.history.item_ids.tolist() == [10]  # what the models fold in
     assert taste.excluded[1]  # still rated: never recommended back
     assert 1 not in taste.liked
+
+
+# -- the person's controls: recommender switcher and taste dials --------------------------------------------------
+
+
+def controlled_taste(prefs, *, families=None, genres=None, years=None, counts=None):
+    from dataclasses import replace
+
+    from recommender.rows.inputs import Preferences
+
+    n = 8
+    catalog = make_catalog(genres or [["Drama"]] * n)
+    if years is not None:
+        catalog = replace(catalog, years=np.array(years, dtype=float))
+    blend = FixedScores(list(catalog.ids), [0.9 - 0.1 * i for i in range(n)])  # 10 first, 80 last
+    person = make_person({})
+    person = PersonState(person.user_id, person.history, person.feedback, (), Preferences(**prefs))
+    return make_taste(catalog, make_stats(counts or [10] * n), person, {"blend": {"blend": blend}, **(families or {})})
+
+
+def top(taste, n=4):
+    return [pick.movie_id for pick in Page(taste, [RowSpec("top-picks", "Top", "top-picks")], n).row("top-picks")]
+
+
+def test_default_controls_leave_top_picks_exactly_the_blends_order_and_title():
+    taste = controlled_taste({})
+
+    assert top(taste) == [10, 20, 30, 40]
+    np.testing.assert_array_equal(taste.top_picks, taste.blend)
+    assert signed_in_specs(taste)[0].title == "Top picks for you"
+
+
+def test_the_switcher_ranks_top_picks_by_the_chosen_model_and_says_so():
+    content = FixedScores(list(range(10, 90, 10)), [0.1 * i for i in range(8)])  # the reverse order
+    chosen = controlled_taste({"source": "content"}, families={"content": {"content": content}})
+    missing = controlled_taste({"source": "next"})  # no sequence model active: the blend answers
+
+    assert top(chosen) == [80, 70, 60, 50]
+    assert signed_in_specs(chosen)[0].title == "Top picks for you · By content"
+    assert top(missing) == [10, 20, 30, 40] and signed_in_specs(missing)[0].title == "Top picks for you"
+
+
+def test_the_popularity_dial_moves_top_picks_towards_hidden_gems_or_popular_films():
+    counts = [80, 70, 10, 9, 8, 7, 6, 5]  # 10 and 20 are the blockbusters
+    gems = top(controlled_taste({"popularity": 1.0}, counts=counts))
+    popular = top(controlled_taste({"popularity": -1.0}, counts=counts))
+
+    assert popular == [10, 20, 30, 40]
+    assert gems[0] == 30 and 20 not in gems  # the blend's favourites that few people rated come first
+
+
+def test_the_recency_dial_prefers_recent_films_or_classics():
+    years = [1950, 1951, 1952, 1953, 2020, 2019, 2018, 2017]  # the blend prefers the old films
+    recent = top(controlled_taste({"recency": 1.0}, years=years))
+    classics = top(controlled_taste({"recency": -1.0}, years=years))
+
+    assert classics == [10, 20, 30, 40] and 50 in recent
+    assert "more recent" in signed_in_specs(controlled_taste({"recency": 1.0}, years=years))[0].title
+
+
+def test_the_adventure_dial_varies_the_genres_in_the_row():
+    genres = [["Drama"], ["Drama"], ["Drama"], ["Drama"], ["Comedy"], ["Action"], ["Drama"], ["Comedy"]]
+    familiar = top(controlled_taste({}, genres=genres))
+    adventurous = top(controlled_taste({"adventure": 0.8}, genres=genres))
+
+    def kinds(ids):
+        return {genres[i // 10 - 1][0] for i in ids}
+
+    assert kinds(familiar) == {"Drama"}
+    assert kinds(adventurous) == {"Drama", "Comedy", "Action"} and adventurous[0] == 10  # the best still leads
