@@ -16,7 +16,7 @@ from movierec.accounts.api import (
     TokenView,
 )
 from movierec.api.errors import not_found
-from ratings.api import MyDataView, MyExportView, MyFeedbackViewSet, MyRatingViewSet
+from ratings.api import MyDataView, MyExportView, MyFeedbackViewSet, MyPreferencesView, MyRatingViewSet
 from recommender.api import (
     ModelVersionViewSet,
     MyRecommendationsView,
@@ -45,6 +45,7 @@ urlpatterns = [
     path("me/devices/<str:token_key>/", MyDeviceView.as_view(), name="my-device"),
     path("me/export/", MyExportView.as_view(), name="my-export"),
     path("me/data/", MyDataView.as_view(), name="my-data"),
+    path("me/preferences/", MyPreferencesView.as_view(), name="my-preferences"),
     path("me/recommendations/", MyRecommendationsView.as_view(), name="my-recommendations"),
     path("me/rows/", MyRowsView.as_view(), name="my-rows"),
     path("me/rows/<str:key>/", MyRowView.as_view(), name="my-row"),

@@ -25,6 +25,7 @@ from ratings.serializers import (
     FeedbackQuerySerializer,
     FeedbackSerializer,
     FeedbackWriteSerializer,
+    PreferencesSerializer,
     RatingQuerySerializer,
     RatingSerializer,
     RatingWriteSerializer,
@@ -132,3 +133,34 @@ class MyDataView(APIView):
     def delete(self, request: Request) -> Response:
         ratings, feedback = services.user_data_delete(user=request.user)
         return Response(DataDeletedSerializer({"ratings_deleted": ratings, "feedback_deleted": feedback}).data)
+
+
+class MyPreferencesView(APIView):
+    """How my Top picks are made: GET them, PUT all of them, PATCH some, DELETE to reset to the defaults."""
+
+    @extend_schema(summary="My recommender switcher and taste dials", responses={200: PreferencesSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(PreferencesSerializer(selectors.preferences_values(user=request.user)).data)
+
+    @extend_schema(
+        summary="Set all my Top picks controls", request=PreferencesSerializer, responses=PreferencesSerializer
+    )
+    def put(self, request: Request) -> Response:
+        return self._save(request, partial=False)
+
+    @extend_schema(
+        summary="Set some of my Top picks controls", request=PreferencesSerializer, responses=PreferencesSerializer
+    )
+    def patch(self, request: Request) -> Response:
+        return self._save(request, partial=True)
+
+    @extend_schema(summary="Reset my Top picks controls to the defaults", responses={200: PreferencesSerializer})
+    def delete(self, request: Request) -> Response:
+        services.preferences_reset(user=request.user)
+        return Response(PreferencesSerializer(selectors.preferences_values(user=request.user)).data)
+
+    def _save(self, request: Request, *, partial: bool) -> Response:
+        serializer = PreferencesSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        services.preferences_set(user=request.user, **serializer.validated_data)
+        return Response(PreferencesSerializer(selectors.preferences_values(user=request.user)).data)

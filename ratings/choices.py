@@ -28,6 +28,13 @@ SOURCE_EXPLANATIONS = {
     TopPicksSource.NEXT: "What tends to come next after your latest ratings (a sequence model).",
     TopPicksSource.CONTENT: "Alike in genres, tags, directors and cast, whoever rated them.",
 }
+#: The Top picks controls a person may set (Profile fields), and what "reset" puts back.
+PREFERENCE_DEFAULTS = {
+    "top_picks_source": TopPicksSource.BALANCED.value,
+    "dial_popularity": 0.0,
+    "dial_adventure": 0.0,
+    "dial_recency": 0.0,
+}
 #: Each taste dial runs from -1 to 1 (adventure from 0 to 1); 0 leaves Top picks exactly as the blend ranks them.
 DIAL_RANGE = (-1.0, 1.0)
 

@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from catalog.models import Genre, Movie
+from ratings.choices import TopPicksSource
 from ratings.models import MAX_SCORE, Feedback
 from ratings.services import score_validate
 
@@ -70,3 +71,12 @@ class DeleteDataForm(forms.Form):
         label="Yes, delete all my ratings and feedback",
         error_messages={"required": "Tick the box to confirm; nothing has been deleted."},
     )
+
+
+class PreferencesForm(forms.Form):
+    """The recommender switcher and the three taste dials (see ratings.choices)."""
+
+    top_picks_source = forms.ChoiceField(label="Make my Top picks", choices=TopPicksSource.choices)
+    dial_popularity = forms.FloatField(label="Popular or hidden gems", min_value=-1, max_value=1)
+    dial_adventure = forms.FloatField(label="Familiar or adventurous", min_value=0, max_value=1)
+    dial_recency = forms.FloatField(label="Classics or recent", min_value=-1, max_value=1)

@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from catalog.models import Genre, Movie
-from ratings.choices import SNOOZE
+from ratings.choices import PREFERENCE_DEFAULTS, SNOOZE, SOURCE_EXPLANATIONS, TopPicksSource
 from ratings.models import Feedback, Profile, Rating
 
 Kind = Feedback.Kind
@@ -236,3 +236,19 @@ def onboarding_groups(
         if len(result) == groups:
             break
     return result
+
+
+def preferences_values(*, user: AbstractBaseUser) -> dict[str, object]:
+    """The person's Top picks controls as stored (the defaults when they have no profile yet)."""
+    row = Profile.objects.filter(user_id=user.pk).values(*PREFERENCE_DEFAULTS).first()
+    return row or dict(PREFERENCE_DEFAULTS)
+
+
+def preferences_context(*, user: AbstractBaseUser) -> dict[str, object]:
+    """What the switcher and dials panel draws: the saved values and each choice's one-line explanation."""
+    values = preferences_values(user=user)
+    return {
+        "prefs": values,
+        "sources": [(value, label, SOURCE_EXPLANATIONS[value]) for value, label in TopPicksSource.choices],
+        "customised": values != PREFERENCE_DEFAULTS,
+    }

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from catalog.models import Movie
 from catalog.serializers import MovieSummarySerializer
+from ratings.choices import SOURCE_EXPLANATIONS, TopPicksSource
 from ratings.models import MAX_SCORE, MIN_SCORE, Feedback, Rating
 from ratings.selectors import RATING_ORDERS
 from ratings.services import score_validate
@@ -123,3 +124,15 @@ class ExportSerializer(serializers.Serializer):
 class DataDeletedSerializer(serializers.Serializer):
     ratings_deleted = serializers.IntegerField()
     feedback_deleted = serializers.IntegerField()
+
+
+class PreferencesSerializer(serializers.Serializer):
+    """The recommender switcher and taste dials, as on the site's home page (ratings.choices explains each)."""
+
+    top_picks_source = serializers.ChoiceField(
+        choices=TopPicksSource.choices,
+        help_text=" ".join(f"{value}: {SOURCE_EXPLANATIONS[value]}" for value in TopPicksSource.values),
+    )
+    dial_popularity = serializers.FloatField(min_value=-1, max_value=1, help_text="-1 popular ... 1 hidden gems.")
+    dial_adventure = serializers.FloatField(min_value=0, max_value=1, help_text="0 familiar ... 1 adventurous.")
+    dial_recency = serializers.FloatField(min_value=-1, max_value=1, help_text="-1 classics ... 1 recent.")

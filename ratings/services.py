@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Genre, Movie
+from ratings.choices import PREFERENCE_DEFAULTS
 from ratings.models import SCORES, Feedback, Profile, Rating
 
 #: Called after commit with the user id whenever their ratings or feedback
@@ -105,3 +106,21 @@ def profile_onboarded(*, user: AbstractBaseUser) -> Profile:
     Profile.objects.filter(pk=profile.pk, onboarded_at__isnull=True).update(onboarded_at=timezone.now())
     profile.refresh_from_db(fields=["onboarded_at"])
     return profile
+
+
+def preferences_set(*, user: AbstractBaseUser, **values: object) -> Profile:
+    """Store some of the person's Top picks controls (validated by the form or serializer that calls this)."""
+    unknown = set(values) - set(PREFERENCE_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown preference(s): {', '.join(sorted(unknown))}")
+    profile, _ = Profile.objects.get_or_create(user=user)
+    for name, value in values.items():
+        setattr(profile, name, value)
+    profile.full_clean(exclude=["user", "movielens_id"])
+    profile.save(update_fields=list(values) or None)
+    _changed(user.pk)
+    return profile
+
+
+def preferences_reset(*, user: AbstractBaseUser) -> Profile:
+    return preferences_set(user=user, **PREFERENCE_DEFAULTS)

@@ -22,7 +22,15 @@ from catalog.models import Movie
 from movierec.accounts.selectors import account_export, account_export_csv
 from movierec.web import bad_request, page_or_partial, redirect_back, wants_partial
 from ratings import selectors, services
-from ratings.forms import DeleteDataForm, FeedbackForm, GenresForm, MovieForm, RatingForm, RatingListForm
+from ratings.forms import (
+    DeleteDataForm,
+    FeedbackForm,
+    GenresForm,
+    MovieForm,
+    PreferencesForm,
+    RatingForm,
+    RatingListForm,
+)
 from ratings.models import Feedback
 
 #: Rows re-render when they hear this event (see recommender/_row.html).
@@ -243,3 +251,21 @@ def welcome_done(request: HttpRequest) -> HttpResponse:
     services.profile_onboarded(user=request.user)
     messages.success(request, "You are all set. Here are your recommendations.")
     return redirect(reverse("home"))
+
+
+@login_required
+@require_POST
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Save the recommender switcher and taste dials (or reset them); the rows re-render with them at once."""
+    if request.POST.get("reset"):
+        services.preferences_reset(user=request.user)
+    else:
+        form = PreferencesForm(request.POST)
+        if not form.is_valid():
+            return bad_request(request, form)
+        services.preferences_set(user=request.user, **form.cleaned_data)
+    if not wants_partial(request):
+        messages.success(request, "Your Top picks settings are saved.")
+        return redirect("home")
+    response = render(request, "ratings/_preferences.html", selectors.preferences_context(user=request.user))
+    return trigger_client_event(response, RATINGS_CHANGED, {})

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from movierec.web import page_or_partial, wants_partial
-from ratings.selectors import card_tiles, profile_of
+from ratings.selectors import card_tiles, preferences_context, profile_of
 from recommender import services as recommendations
 from recommender.insights import model_comparison
 from recommender.rows import UnknownRowError
@@ -36,7 +36,11 @@ def home(request: HttpRequest) -> HttpResponse:
         ]
         return render(request, "home.html", {"rows": rows})
     profile = profile_of(user=user)
-    context = {**_rows_context(user), "onboarded": bool(profile and profile.onboarded_at)}
+    context = {
+        **_rows_context(user),
+        **preferences_context(user=user),
+        "onboarded": bool(profile and profile.onboarded_at),
+    }
     return render(request, "home.html", context)
 
 

@@ -5,36 +5,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0002_tmdb_enrichment'),
-        ('ratings', '0002_snooze_and_seed_control'),
+        ("catalog", "0002_tmdb_enrichment"),
+        ("ratings", "0002_snooze_and_seed_control"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='profile',
-            name='dial_adventure',
-            field=models.FloatField(default=0.0, help_text='0 familiar ... 1 adventurous (diverse).'),
+            model_name="profile",
+            name="dial_adventure",
+            field=models.FloatField(default=0.0, help_text="0 familiar ... 1 adventurous (diverse)."),
         ),
         migrations.AddField(
-            model_name='profile',
-            name='dial_popularity',
-            field=models.FloatField(default=0.0, help_text='-1 popular ... 1 hidden gems.'),
+            model_name="profile",
+            name="dial_popularity",
+            field=models.FloatField(default=0.0, help_text="-1 popular ... 1 hidden gems."),
         ),
         migrations.AddField(
-            model_name='profile',
-            name='dial_recency',
-            field=models.FloatField(default=0.0, help_text='-1 classics ... 1 recent.'),
+            model_name="profile",
+            name="dial_recency",
+            field=models.FloatField(default=0.0, help_text="-1 classics ... 1 recent."),
         ),
         migrations.AddField(
-            model_name='profile',
-            name='top_picks_source',
-            field=models.CharField(choices=[('balanced', 'Balanced'), ('people', 'People like me'), ('loved', 'Like what I loved'), ('next', "What's next for me"), ('content', 'By content')], default='balanced', max_length=16),
+            model_name="profile",
+            name="top_picks_source",
+            field=models.CharField(
+                choices=[
+                    ("balanced", "Balanced"),
+                    ("people", "People like me"),
+                    ("loved", "Like what I loved"),
+                    ("next", "What's next for me"),
+                    ("content", "By content"),
+                ],
+                default="balanced",
+                max_length=16,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='profile',
-            constraint=models.CheckConstraint(condition=models.Q(('dial_popularity__gte', -1), ('dial_popularity__lte', 1), ('dial_adventure__gte', 0), ('dial_adventure__lte', 1), ('dial_recency__gte', -1), ('dial_recency__lte', 1)), name='ratings_profile_dials_in_range'),
+            model_name="profile",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("dial_popularity__gte", -1),
+                    ("dial_popularity__lte", 1),
+                    ("dial_adventure__gte", 0),
+                    ("dial_adventure__lte", 1),
+                    ("dial_recency__gte", -1),
+                    ("dial_recency__lte", 1),
+                ),
+                name="ratings_profile_dials_in_range",
+            ),
         ),
     ]

@@ -225,3 +225,25 @@ def test_an_enriched_movie_shows_its_poster_overview_and_people(page, phone, see
     page.get_by_role("link", name="Tom Hanks").click()
     page.locator("h1", has_text="Tom Hanks").wait_for()
     assert page.locator(f'.movie-card[data-movie="{movie.pk}"]').count() == 1
+
+
+def test_the_taste_dials_rerank_top_picks_at_once_and_reset_is_one_click(page, phone, seed):
+    log_in(page, seed.people[0].username)
+    page.locator("#row-top-picks:not(.row-loading) .movie-card").first.wait_for()
+    page.get_by_text("Tune your Top picks").click()
+
+    # Moving the popularity dial to "hidden gems" re-renders the rows, titled with the setting
+    page.locator("input[name=dial_popularity]").evaluate(
+        "dial => { dial.value = '1'; dial.dispatchEvent(new Event('change', {bubbles: true})); }"
+    )
+    page.locator("#row-top-picks-title", has_text="more hidden gems").wait_for()
+    page.screenshot(path="test-artifacts/home-dials.png")
+
+    page.get_by_role("button", name="Reset to the defaults").click()
+    page.locator("#row-top-picks-title", has_text=re.compile(r"^Top picks for you$")).wait_for()
+
+    # On a phone the panel fits the screen
+    log_in(phone, seed.people[0].username)
+    phone.get_by_text("Tune your Top picks").click()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    phone.screenshot(path="test-artifacts/phone-dials.png")

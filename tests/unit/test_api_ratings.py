@@ -6,7 +6,7 @@ import pytest
 
 from ratings import services
 from ratings.models import Feedback, Rating
-from tests.factories import FeedbackFactory, MovieFactory, RatingFactory
+from tests.factories import FeedbackFactory, MovieFactory, RatingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -225,3 +225,39 @@ def test_delete_my_data_removes_only_mine_and_keeps_the_account(user, other_user
     assert response.json() == {"ratings_deleted": 2, "feedback_deleted": 1}
     assert list(Rating.objects.values_list("pk", flat=True)) == [theirs.pk]
     assert api_as(user).get("/api/v1/me/").status_code == 200
+
+
+# --- my Top picks controls ------------------------------------------------------------------------------------
+
+
+def test_preferences_are_read_set_in_part_validated_by_field_and_reset(api_as):
+    client = api_as(UserFactory())
+    url = "/api/v1/me/preferences/"
+
+    assert client.get(url).json() == {
+        "top_picks_source": "balanced",
+        "dial_popularity": 0.0,
+        "dial_adventure": 0.0,
+        "dial_recency": 0.0,
+    }
+    changed = client.patch(url, {"top_picks_source": "content", "dial_recency": -0.5}, format="json")
+    assert changed.status_code == 200 and changed.json()["top_picks_source"] == "content"
+    assert changed.json()["dial_recency"] == -0.5 and changed.json()["dial_popularity"] == 0.0
+
+    wrong = client.patch(url, {"dial_adventure": 3, "top_picks_source": "astrology"}, format="json")
+    assert wrong.status_code == 400
+    body = str(wrong.json())
+    assert "dial_adventure" in body and "top_picks_source" in body
+    assert client.get(url).json()["dial_adventure"] == 0.0  # nothing half-written
+
+    assert client.delete(url).json()["top_picks_source"] == "balanced"
+
+
+def test_the_api_serves_the_same_switched_top_picks_as_the_site(api_as, seed):
+    person = seed.people[0]
+    client = api_as(person)
+    client.patch("/api/v1/me/preferences/", {"dial_popularity": 1.0}, format="json")
+
+    rows = client.get("/api/v1/me/rows/").json()
+
+    assert rows[0]["title"] == "Top picks for you · more hidden gems"

@@ -274,3 +274,45 @@ def test_a_because_row_offers_dont_recommend_from_this_for_its_seed(client, pers
     client.post(reverse("ratings:feedback_add"), {"movie": seed_id, "kind": "not_a_seed"}, **HTMX)
     assert url not in row_urls(client.get(reverse("home")).content.decode())
     assert person.ratings.filter(movie_id=seed_id).exists()
+
+
+# --- the recommender switcher and taste dials -------------------------------------------------------------------
+
+
+def test_the_home_page_offers_the_switcher_with_explanations_and_the_three_dials(client, person):
+    body = client.get(reverse("home")).content.decode()
+
+    assert "Tune your Top picks" in body
+    for label in ("Balanced", "People like me", "Like what I loved", "What's next for me", "By content"):
+        assert label in body or label.replace("'", "&#x27;") in body
+    assert "Our learned blend of every model" in body
+    assert body.count('type="range"') == 3
+
+
+def test_changing_a_dial_saves_it_rerenders_the_rows_and_reset_is_one_click(client, person):
+    fields = {"top_picks_source": "balanced", "dial_popularity": "1", "dial_adventure": "0", "dial_recency": "0"}
+
+    response = client.post(reverse("ratings:preferences"), fields, **HTMX)
+
+    assert response.status_code == 200 and "ratings-changed" in response.headers["HX-Trigger"]
+    assert 'class="chip chip-ok">custom<' in response.content.decode()
+    assert "Top picks for you · more hidden gems" in client.get(reverse("home")).content.decode()
+
+    client.post(reverse("ratings:preferences"), {"reset": "1"}, **HTMX)
+    home = client.get(reverse("home")).content.decode()
+    assert "Top picks for you · " not in home and ">custom<" not in home
+
+
+def test_a_bad_dial_is_a_400_naming_it_and_changes_nothing(client, person):
+    fields = {"top_picks_source": "balanced", "dial_popularity": "9", "dial_adventure": "0", "dial_recency": "0"}
+
+    response = client.post(reverse("ratings:preferences"), fields, **HTMX)
+
+    assert response.status_code == 400 and "Popular or hidden gems: Ensure" in response.content.decode()
+    assert "Top picks for you · " not in client.get(reverse("home")).content.decode()
+
+
+def test_the_preferences_endpoint_needs_a_signed_in_person_and_a_post(client, seed):
+    assert client.post(reverse("ratings:preferences"), {"reset": "1"}).status_code == 302  # to the login page
+    client.force_login(seed.people[1])
+    assert client.get(reverse("ratings:preferences")).status_code == 405
