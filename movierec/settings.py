@@ -195,6 +195,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "catalog.context_processors.tmdb",
+                "catalog.context_processors.rating_examples",
             ],
         },
     },

@@ -252,3 +252,18 @@ def preferences_context(*, user: AbstractBaseUser) -> dict[str, object]:
         "sources": [(value, label, SOURCE_EXPLANATIONS[value]) for value, label in TopPicksSource.choices],
         "customised": values != PREFERENCE_DEFAULTS,
     }
+
+
+#: How many movies a star's hint names.
+EXAMPLES_PER_SCORE = 2
+
+
+def rating_examples(*, user: AbstractBaseUser) -> dict[float, list[str]]:
+    """Score -> the titles of up to EXAMPLES_PER_SCORE movies the person gave it, the most recently rated first
+    (freshest in mind): one query over the person's own ratings."""
+    examples: dict[float, list[str]] = defaultdict(list)
+    rows = Rating.objects.filter(user=user).order_by("score", "-updated", "-id").values_list("score", "movie__title")
+    for score, title in rows:
+        if len(examples[score]) < EXAMPLES_PER_SCORE:
+            examples[score].append(title)
+    return dict(examples)

@@ -32,16 +32,19 @@ def initials(movie: Movie) -> str:
     return "".join(word[0] for word in significant[:2]).upper()
 
 
-@register.simple_tag
-def star_buttons(rating: float | None) -> SafeString:
+@register.simple_tag(takes_context=True)
+def star_buttons(context: template.Context, rating: float | None) -> SafeString:
     """The ten half-star submit buttons of a star control, lit up to ``rating``.
 
-    Built here rather than in a template loop: a row draws 120 of them, and the loop's variable lookups
-    were half of the row's rendering time.
+    Rating support: each button's hint names one or two movies this person gave that score
+    (``rating_examples``, from the context processor), shown on hover and on keyboard focus, so ratings stay
+    consistent. Built here rather than in a template loop: a row draws 120 of them, and the loop's variable
+    lookups were half of the row's rendering time.
     """
+    examples = context.get("rating_examples") or {}
     return format_html_join(
         "",
-        '<button type="submit" name="score" value="{0}" class="half{1}{2}" title="{0} star{3}"'
+        '<button type="submit" name="score" value="{0}" class="half{1}{2}" title="{5}"'
         ' aria-label="Rate {0} star{3}"{4}></button>',
         (
             (
@@ -50,10 +53,16 @@ def star_buttons(rating: float | None) -> SafeString:
                 " on" if rating and score <= rating else "",
                 "" if score == 1 else "s",
                 mark_safe(' aria-pressed="true"') if score == rating else "",
+                _hint(score, examples.get(score)),
             )
             for index, score in enumerate(SCORES)
         ),
     )
+
+
+def _hint(score: float, titles: list[str] | None) -> str:
+    stars = f"{score:g} star{'' if score == 1 else 's'}"
+    return f"{stars}, like your {' and '.join(titles)}" if titles else stars
 
 
 @register.filter

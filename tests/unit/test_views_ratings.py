@@ -338,3 +338,23 @@ def test_dont_recommend_from_this_keeps_the_rating_and_can_be_undone_from_my_rat
     owner_client.post(reverse("ratings:feedback_remove"), {"movie": movie.pk, "kind": "not_a_seed"})
     assert "Don't recommend from this" in owner_client.get(reverse("ratings:my_ratings")).content.decode()
     assert not Feedback.objects.filter(user=user, kind="not_a_seed").exists()
+
+
+def test_each_star_names_movies_i_gave_that_score_so_my_ratings_stay_consistent(owner_client, user, movie):
+    RatingFactory(user=user, movie=MovieFactory(title="Alien"), score=4.0)
+    RatingFactory(user=user, movie=MovieFactory(title="Brazil"), score=4.0)
+    RatingFactory(user=user, movie=MovieFactory(title="Cats"), score=1.0)
+
+    body = owner_client.get(movie.get_absolute_url()).content.decode()
+    stars = body.split('class="stars-buttons"')[1].split("</span>")[0]
+
+    assert 'title="4 stars, like your ' in stars and "Alien" in stars and "Brazil" in stars
+    assert 'title="1 star, like your Cats"' in stars
+    assert 'title="2.5 stars"' in stars  # no example for a score never given
+
+
+def test_the_star_hints_are_the_viewers_own_never_someone_elses(client, other_user, movie):
+    RatingFactory(user=other_user, movie=MovieFactory(title="Secret Favourite"), score=5.0)
+    client.force_login(UserFactory())
+
+    assert "Secret Favourite" not in client.get(movie.get_absolute_url()).content.decode()
