@@ -124,3 +124,24 @@ def preferences_set(*, user: AbstractBaseUser, **values: object) -> Profile:
 
 def preferences_reset(*, user: AbstractBaseUser) -> Profile:
     return preferences_set(user=user, **PREFERENCE_DEFAULTS)
+
+
+@transaction.atomic
+def ratings_import(*, user: AbstractBaseUser, scores: Iterable[tuple[int, float]]) -> tuple[int, int]:
+    """Add ratings brought from elsewhere, all or none; a movie the person already rated here keeps that rating.
+
+    Returns (added, kept). Listeners hear once, after the commit.
+    """
+    wanted = {int(movie): score_validate(score) for movie, score in scores}
+    existing = set(Rating.objects.filter(user=user, movie_id__in=wanted).values_list("movie_id", flat=True))
+    known = set(Movie.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    now = timezone.now()
+    new = [
+        Rating(user=user, movie_id=movie, score=score, created=now)
+        for movie, score in wanted.items()
+        if movie in known and movie not in existing
+    ]
+    Rating.objects.bulk_create(new)
+    if new:
+        _changed(user.pk)
+    return len(new), len(existing)

@@ -13,6 +13,7 @@ urlpatterns = [
     re_path(r"^ratings/export\.(?P<fmt>csv|json)$", views.export, name="export"),
     path("ratings/delete/", views.delete_data, name="delete_data"),
     path("lists/", views.lists, name="lists"),
+    path("ratings/import/", views.history_import, name="history_import"),
     path("preferences/", views.preferences, name="preferences"),
     path("welcome/", views.welcome, name="welcome"),
     path("welcome/rate/", views.welcome_rate, name="welcome_rate"),

@@ -11,6 +11,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +22,7 @@ from django_htmx.http import trigger_client_event
 from catalog.models import Movie
 from movierec.accounts.selectors import account_export, account_export_csv
 from movierec.web import bad_request, page_or_partial, redirect_back, wants_partial
+from ratings import history_import as history_import_reader
 from ratings import selectors, services
 from ratings.forms import (
     DeleteDataForm,
@@ -40,6 +42,9 @@ WATCHLIST_CHANGED = "watchlist-changed"
 #: Onboarding asks for this many ratings before it calls the profile ready (skippable).
 ONBOARDING_TARGET = 10
 RATINGS_PER_PAGE = 50
+#: A history import's preview is good for this long, and signed with this salt.
+IMPORT_PLAN_SECONDS = 3600
+IMPORT_SALT = "ratings.history_import"
 
 _FEEDBACK_DONE = {
     Feedback.Kind.WATCHLIST: ("Added {movie} to your watchlist.", "Removed {movie} from your watchlist."),
@@ -269,3 +274,39 @@ def preferences(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     response = render(request, "ratings/_preferences.html", selectors.preferences_context(user=request.user))
     return trigger_client_event(response, RATINGS_CHANGED, {})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def history_import(request: HttpRequest) -> HttpResponse:
+    """Bring my ratings from Letterboxd or IMDb: upload, see every match, then import in one transaction.
+
+    The preview carries its plan (movie ids and scores) signed, so the import writes exactly what was shown.
+    """
+    if request.method == "GET":
+        return render(request, "ratings/import.html", {})
+    if "plan" in request.POST:
+        try:
+            plan = signing.loads(request.POST["plan"], salt=IMPORT_SALT, max_age=IMPORT_PLAN_SECONDS)
+        except signing.BadSignature:
+            return render(
+                request, "400.html", {"errors": ["plan: the preview expired or was changed; upload again"]}, status=400
+            )
+        added, kept = services.ratings_import(user=request.user, scores=plan)
+        messages.success(
+            request, f"Imported {added} rating(s); {kept} movie(s) you had already rated kept your rating."
+        )
+        return redirect("ratings:my_ratings")
+    upload = request.FILES.get("export")
+    if upload is None:
+        return render(request, "400.html", {"errors": ["export: choose your ratings.csv or IMDb export"]}, status=400)
+    if upload.size > history_import_reader.MAX_BYTES:
+        return render(request, "413.html", {"limit_mb": history_import_reader.MAX_BYTES // (1024 * 1024)}, status=413)
+    try:
+        source, rows = history_import_reader.read_export(upload.read())
+    except history_import_reader.ImportFileError as error:
+        return render(request, "400.html", {"errors": [f"export: {error}"]}, status=400)
+    matches = history_import_reader.match(source, rows)
+    plan = signing.dumps([[movie.pk, row.score] for row, movie in matches.found], salt=IMPORT_SALT, compress=True)
+    total = len(matches.found) + len(matches.unmatched)
+    return render(request, "ratings/import.html", {"matches": matches, "plan": plan, "total": total})
