@@ -22,7 +22,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from catalog.models import Movie
+from ratings.choices import FeedbackKind
+from ratings.services import feedback_add
 from recommender import selectors
+from recommender.algorithms.groups import TasteGroup, seed_history
+from recommender.algorithms.groups import taste_groups as make_taste_groups
 from recommender.artifacts import active_models
 from recommender.families import FAMILIES
 from recommender.rows import COLLABORATIVE, Card, Pick, Row, ServingModels, Taste, UnknownRowError, rank, similar_to
@@ -201,3 +205,45 @@ def clear_caches() -> None:
         _tastes.clear()
         _rendered_top.clear()
     selectors.clear_caches()
+
+
+# -- taste groups for onboarding ---------------------------------------------------------------------------------
+
+_groups: dict[tuple, list[TasteGroup]] = {}
+
+
+def taste_groups() -> list[TasteGroup]:
+    """The onboarding groups of the active models (computed once per set of active models and catalog)."""
+    models = serving_models()
+    model = models.item_factors
+    if model is None:
+        return []
+    catalog, stats = selectors.catalog_and_stats()
+    key = (models.key, id(catalog))
+    with _tastes_lock:
+        if key in _groups:
+            return _groups[key]
+    positions, known = catalog.positions(model.item_ids)
+    groups = make_taste_groups(
+        model.item_ids[known],
+        model.item_factors[known],
+        catalog.genres[positions[known]],
+        catalog.genre_names,
+        stats.counts[positions[known]],
+    )
+    with _tastes_lock:
+        _groups.clear()  # only the current models' groups are kept
+        _groups[key] = groups
+    return groups
+
+
+def taste_groups_pick(*, user: AbstractBaseUser, keys: list[int]) -> list[int]:
+    """Onboard ``user`` from the groups they picked: each group's best-known members become "more like this"
+    (their fold-in history and the reasons on their rows). Returns the movie ids added."""
+    chosen = [group for group in taste_groups() if group.key in set(keys)]
+    movie_ids = seed_history(chosen)
+    movies = Movie.objects.in_bulk(movie_ids)
+    for movie_id in movie_ids:
+        if movie_id in movies:
+            feedback_add(user=user, movie=movies[movie_id], kind=FeedbackKind.MORE_LIKE_THIS)
+    return movie_ids

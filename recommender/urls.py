@@ -8,4 +8,5 @@ urlpatterns = [
     path("rows/", views.rows, name="rows"),
     path("rows/<slug:key>/", views.row, name="row"),
     path("models/", views.models, name="models"),
+    path("groups/", views.taste_groups, name="taste_groups"),
 ]

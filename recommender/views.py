@@ -9,14 +9,18 @@ reloads from the fresh history, so keys that come and go ("Because you rated
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from catalog.models import Movie
 from movierec.web import page_or_partial, wants_partial
 from ratings.selectors import card_tiles, preferences_context, profile_of
+from ratings.services import profile_onboarded
 from recommender import services as recommendations
+from recommender.algorithms.groups import SHOWN
 from recommender.insights import model_comparison
 from recommender.rows import UnknownRowError
 
@@ -80,3 +84,31 @@ def row(request: HttpRequest, key: str) -> HttpResponse:
 @require_GET
 def models(request: HttpRequest) -> HttpResponse:
     return page_or_partial(request, "recommender/models.html", "recommender/_models.html", model_comparison())
+
+
+#: How many groups onboarding asks for.
+GROUPS_TO_PICK = (2, 3)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def taste_groups(request: HttpRequest) -> HttpResponse:
+    """Onboarding by groups of movies that belong together: pick two or three, get personal rows at once."""
+    groups = recommendations.taste_groups()
+    if request.method == "POST":
+        try:
+            keys = sorted({int(key) for key in request.POST.getlist("group")})
+        except ValueError:
+            keys = []
+        low, high = GROUPS_TO_PICK
+        if not low <= len(keys) <= high or not set(keys) <= {group.key for group in groups}:
+            errors = [f"group: pick {low} or {high} of the groups shown (got {len(keys)})"]
+            return render(request, "400.html", {"errors": errors}, status=400)
+        recommendations.taste_groups_pick(user=request.user, keys=keys)
+        profile_onboarded(user=request.user)
+        messages.success(request, "Your first recommendations come from the groups you picked.")
+        return redirect("home")
+    shown = {movie_id for group in groups for movie_id in group.members[:SHOWN]}
+    movies = Movie.objects.in_bulk(list(shown))
+    cards = [(group, [movies[m] for m in group.members[:SHOWN] if m in movies]) for group in groups]
+    return render(request, "recommender/_groups.html", {"cards": cards, "pick": GROUPS_TO_PICK})

@@ -78,6 +78,16 @@ class ServingModels:
     def sequence(self) -> Recommender | None:
         return self.by_role.get(Role.UP_NEXT)
 
+    @property
+    def item_factors(self) -> Recommender | None:
+        """The collaborative model whose item factors place movies for the taste groups: the served blend's
+        implicit ALS component, when it has one."""
+        blend = self.blend
+        for component in getattr(blend, "components", None) or ():
+            if component.name == "implicit_als":
+                return component
+        return None
+
 
 # model -> (catalog, positions of model.item_ids in it, known); weak so a retired model version is not kept alive.
 _alignments: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -316,3 +316,48 @@ def test_the_preferences_endpoint_needs_a_signed_in_person_and_a_post(client, se
     assert client.post(reverse("ratings:preferences"), {"reset": "1"}).status_code == 302  # to the login page
     client.force_login(seed.people[1])
     assert client.get(reverse("ratings:preferences")).status_code == 405
+
+
+# --- onboarding by taste groups -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def groups(monkeypatch, seed):
+    from recommender.algorithms.groups import TasteGroup
+
+    made = [
+        TasteGroup(0, "Sci-Fi & Action", tuple(m.pk for m in seed.movies[:4])),
+        TasteGroup(1, "Romance", tuple(m.pk for m in seed.movies[4:8])),
+        TasteGroup(2, "Animation", tuple(m.pk for m in seed.movies[8:12])),
+    ]
+    monkeypatch.setattr(services, "taste_groups", lambda: made)
+    return made
+
+
+def test_picking_groups_gives_a_newcomer_personal_rows_at_once(client, groups, django_user_model):
+    from ratings.models import Feedback
+
+    newcomer = django_user_model.objects.create_user("newcomer", password="a-good-passphrase-42")
+    client.force_login(newcomer)
+    page = client.get(reverse("recommender:taste_groups"), **HTMX).content.decode()
+    assert "Sci-Fi &amp; Action" in page and page.count('name="group"') == 3
+
+    response = client.post(reverse("recommender:taste_groups"), {"group": ["0", "2"]})
+
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    seeded = set(Feedback.objects.filter(user=newcomer, kind="more_like_this").values_list("movie_id", flat=True))
+    assert seeded == {*groups[0].members[:3], *groups[2].members[:3]}
+    # Every model folds those movies in as liked: the newcomer's rows are personal without a single rating
+    assert set(services.taste_for(newcomer).history.item_ids.tolist()) == seeded
+    assert Profile.objects.get(user=newcomer).onboarded_at is not None
+
+
+@pytest.mark.parametrize("picked", [["0"], ["0", "1", "2", "7"], ["x", "y"]])
+def test_picking_too_few_too_many_or_unknown_groups_is_a_400_naming_the_field(client, person, groups, picked):
+    response = client.post(reverse("recommender:taste_groups"), {"group": picked})
+
+    assert response.status_code == 400 and "group: pick 2 or 3" in response.content.decode()
+
+
+def test_without_a_collaborative_model_there_are_no_groups_to_show(client, person):
+    assert client.get(reverse("recommender:taste_groups"), **HTMX).content.decode().strip() == ""
