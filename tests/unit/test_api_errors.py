@@ -110,6 +110,7 @@ def test_schema_documents_every_endpoint_and_the_error_format(api_client):
         "/api/v1/me/ratings/{movie_id}/",
         "/api/v1/me/feedback/",
         "/api/v1/me/feedback/{id}/",
+        "/api/v1/me/preferences/",
         "/api/v1/me/recommendations/",
         "/api/v1/me/rows/",
         "/api/v1/me/rows/{key}/",
