@@ -32,6 +32,10 @@ stop_worker() {
   # cold. The interrupted run is retried by the sweep once its heartbeat is stale.
   for _ in $(seq 10); do kill -0 "$WORKER_PID" 2>/dev/null || return 0; sleep 1; done
   kill -QUIT "$WORKER_PID" 2>/dev/null || true
+  for _ in $(seq 5); do kill -0 "$WORKER_PID" 2>/dev/null || return 0; sleep 1; done
+  # Last resort: its pool children first (they would be orphans), then the worker itself.
+  pkill -KILL -P "$WORKER_PID" 2>/dev/null || true
+  kill -KILL "$WORKER_PID" 2>/dev/null || true
   wait "$WORKER_PID" 2>/dev/null || true
 }
 trap stop_worker EXIT
@@ -43,6 +47,9 @@ $PY manage.py train --missing --family blend --family stars --family ncf --famil
 $PY manage.py runserver --noreload 127.0.0.1:8000 &
 SERVER_PID=$!
 trap 'kill -TERM "$SERVER_PID" 2>/dev/null || true; stop_worker' EXIT
+# The server runs in the background (so "ready" can wait for it), where a script's jobs ignore Ctrl-C: the
+# script itself takes the interrupt, and its EXIT trap stops the server and the worker.
+trap 'exit 130' INT TERM
 if $PY -m movierec.wait_for http://127.0.0.1:8000/healthz --timeout 120; then
   echo "Demo ready on http://127.0.0.1:8000: log in as demo / movierec-demo, or admin / movierec-admin. Ctrl-C stops it."
 fi
