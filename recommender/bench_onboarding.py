@@ -8,7 +8,7 @@
 2. Every person is then scored as a newcomer, their user id withheld, from one of three histories:
    - **10 ratings**: their first 10 training ratings, as onboarding by rating would give;
    - **3 groups**: the 3 groups holding the most of their liked (4+ stars) training movies, seeded as the site
-     seeds a pick (each group's 3 best-known members as "more like this", 4.5 stars);
+     seeds a pick (each group's SEEDED best-known members as "more like this", 4.5 stars);
    - **nothing**: an empty history (what Top picks are before onboarding).
 3. NDCG@10 and HR@10 of the held-out movie among every movie not in that history, mean over people.
 
@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from recommender.algorithms import build
-from recommender.algorithms.groups import seed_history, taste_groups
+from recommender.algorithms.groups import SEEDED, seed_history, taste_groups
 from recommender.algorithms.interactions import History
 from recommender.bench import default_path
 from recommender.evaluation import metrics
 from recommender.evaluation.runner import ranking
-from recommender.evaluation.splitting import temporal_leave_last_out
+from recommender.evaluation.splitting import inner_validation, temporal_leave_last_out
 from recommender.movielens import read_movielens
 
 K = 10
@@ -41,9 +41,11 @@ PICKED_GROUPS = 3
 FIRST_RATINGS = 10
 
 
-def run(path: Path, seed: int) -> dict[str, dict[str, float]]:
+def run(path: Path, seed: int, *, seeded: int = SEEDED, validation: bool = False) -> dict[str, dict[str, float]]:
     data = read_movielens(path)
     split = temporal_leave_last_out(data, seed=seed)
+    if validation:  # each person's second-to-last rating; the test part is never read
+        split = inner_validation(split, temporal=True, seed=seed)
     train, test = split.train, split.test
     blend = build("blend", seed=seed).fit(train)
     factors = next(component for component in blend.components if component.name == "implicit_als")
@@ -68,7 +70,7 @@ def run(path: Path, seed: int) -> dict[str, dict[str, float]]:
             if movie in group_of:
                 votes[group_of[movie].key] = votes.get(group_of[movie].key, 0) + 1
         picked = [g for g in groups if g.key in sorted(votes, key=lambda k: -votes[k])[:PICKED_GROUPS]]
-        seeds = seed_history(picked)
+        seeds = seed_history(picked, per_group=seeded)
         first = History.from_arrays(history.item_ids[:FIRST_RATINGS], history.ratings[:FIRST_RATINGS],
                                     history.timestamps[:FIRST_RATINGS])  # fmt: skip
         stamp = float(history.timestamps[0]) if len(history) else 0.0
@@ -98,14 +100,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--path", type=Path, default=default_path(), help="The ml-100k folder.")
     parser.add_argument("--seeds", type=int, default=1, help="Runs with seeds 0, 1, ...: mean ± sd.")
+    parser.add_argument("--seeded", type=int, default=SEEDED, help="Members of each picked group seeded.")
+    parser.add_argument("--validation", action="store_true", help="Score the inner validation split, not the test.")
     args = parser.parse_args(argv)
     if not (args.path / "u.data").is_file():
         print(f"MovieLens 100k not found at {args.path} (pass --path or set MOVIELENS_DIR)", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    runs = [run(args.path, seed) for seed in range(args.seeds)]
+    runs = [run(args.path, seed, seeded=args.seeded, validation=args.validation) for seed in range(args.seeds)]
     print(f"MovieLens 100k at {args.path}; {platform.processor() or platform.machine()}, {platform.system()}")
-    print("first Top picks of a newcomer (the served blend, user id withheld), temporal leave-last-out")
+    part = "inner validation (second-to-last ratings)" if args.validation else "test (latest ratings)"
+    print(f"first Top picks of a newcomer (the served blend, user id withheld), temporal, {part}; {args.seeded} seeded")
     for name in runs[0]:
         ndcg = [r[name]["ndcg@10"] for r in runs]
         hr = [r[name]["hr@10"] for r in runs]

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from ratings.models import Profile, Rating
 from recommender import artifacts, services
+from recommender.algorithms.groups import SEEDED, TasteGroup
 from tests.factories import FeedbackFactory, GenreFactory, UserFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -323,8 +324,6 @@ def test_the_preferences_endpoint_needs_a_signed_in_person_and_a_post(client, se
 
 @pytest.fixture
 def groups(monkeypatch, seed):
-    from recommender.algorithms.groups import TasteGroup
-
     made = [
         TasteGroup(0, "Sci-Fi & Action", tuple(m.pk for m in seed.movies[:4])),
         TasteGroup(1, "Romance", tuple(m.pk for m in seed.movies[4:8])),
@@ -346,7 +345,7 @@ def test_picking_groups_gives_a_newcomer_personal_rows_at_once(client, groups, d
 
     assert response.status_code == 302 and response["Location"] == reverse("home")
     seeded = set(Feedback.objects.filter(user=newcomer, kind="more_like_this").values_list("movie_id", flat=True))
-    assert seeded == {*groups[0].members[:3], *groups[2].members[:3]}
+    assert seeded == {*groups[0].members[:SEEDED], *groups[2].members[:SEEDED]}
     # Every model folds those movies in as liked: the newcomer's rows are personal without a single rating
     assert set(services.taste_for(newcomer).history.item_ids.tolist()) == seeded
     assert Profile.objects.get(user=newcomer).onboarded_at is not None
