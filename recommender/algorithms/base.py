@@ -21,7 +21,7 @@ import json
 import sys
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -53,8 +53,8 @@ def progress(iterable: Iterable[T], *, desc: str, total: int | None = None) -> I
     if not _show_progress.get():
         yield from iterable
         return
-    if total is None and hasattr(iterable, "__len__"):
-        total = len(iterable)  # type: ignore[arg-type]
+    if total is None and isinstance(iterable, Sized):
+        total = len(iterable)
     if sys.stderr.isatty():
         from tqdm import tqdm
 
