@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         metric=metric,
         seeds=list(range(args.seeds)),
         log=print,
+        new_people=args.new_people,
     )
     print(f"\n{args.algorithm} on the {args.protocol} validation split, best first ({len(args.set)} parameter(s)):")
     for entry in ranked:
@@ -108,6 +109,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--set", action="append", type=parse_choice, default=[], help="name=value|value ...")
     parser.add_argument("--metric", choices=sorted(OBJECTIVES), help="ndcg@10 (temporal) or rmse (folds) by default.")
     parser.add_argument("--seeds", type=int, default=1, help="Runs per setting, with seeds 0, 1, ... (default 1).")
+    parser.add_argument(
+        "--new-people", action="store_true", help="Score everyone folded in with the user id withheld (fold-in)."
+    )
     parser.add_argument("--path", type=Path, default=default_path(), help="The ml-100k folder.")
     parser.add_argument("--output-dir", type=Path, default=Path("bench-results"), help="Where the JSON goes.")
     return parser

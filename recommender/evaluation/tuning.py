@@ -34,12 +34,14 @@ def tune(
     metric: str,
     seeds: Sequence[int],
     log: Callable[[str], None] | None = None,
+    new_people: bool = False,
 ) -> list[dict[str, Any]]:
     """Score each setting of ``name`` on the inner validation splits of ``outer``, best first.
 
     Each entry: {"params", metric, metric + "_sd", "fit_seconds"}, the figures being the mean (and sd)
     over ``seeds``, each seed its own model seed and, when ``outer`` is a function of the seed, its own
-    outer split too.
+    outer split too. ``new_people`` scores everyone folded in with the user id withheld, as the site does
+    for people who signed up after the last training.
     """
     if metric not in OBJECTIVES:
         raise ValueError(f"unknown metric {metric!r}; known: {', '.join(OBJECTIVES)}")
@@ -51,7 +53,7 @@ def tune(
 
     scored = []
     for params in settings:
-        result = evaluate_algorithm(name, inner, protocol, overrides=params, seeds=seeds)
+        result = evaluate_algorithm(name, inner, protocol, overrides=params, seeds=seeds, new_people=new_people)
         entry = {
             "params": dict(params),
             metric: result.get(metric),

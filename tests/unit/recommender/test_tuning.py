@@ -68,6 +68,21 @@ def test_tuning_never_fits_on_nor_scores_against_the_outer_test_part(outer, monk
     assert all(entry["ndcg@10_sd"] is not None for entry in ranked)
 
 
+def test_new_people_tuning_scores_everyone_with_the_user_id_withheld(outer, monkeypatch):
+    seen = []
+    evaluate_split = runner.evaluate_split
+
+    def recording(model, split, protocol, **options):
+        seen.append(options.get("new_people"))
+        return evaluate_split(model, split, protocol, **options)
+
+    monkeypatch.setattr(runner, "evaluate_split", recording)
+
+    tune("popularity", [outer], PROTOCOLS["temporal"], [{}], metric="ndcg@10", seeds=[0], new_people=True)
+
+    assert seen == [True]
+
+
 def pairs(data) -> set[tuple[int, int]]:
     return set(zip(data.user_ids[data.users].tolist(), data.item_ids[data.items].tolist(), strict=True))
 
