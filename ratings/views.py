@@ -247,7 +247,7 @@ def _progress(request: HttpRequest) -> dict[str, int]:
 def welcome_progress(request: HttpRequest) -> HttpResponse:
     if not wants_partial(request):
         return redirect("ratings:welcome_rate")
-    return render(request, "ratings/_progress.html", _progress(request))
+    return render(request, "ratings/_progress_body.html", _progress(request))
 
 
 @login_required
