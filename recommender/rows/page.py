@@ -60,14 +60,18 @@ def rank(taste: Taste, candidates: Candidates, allowed: np.ndarray, limit: int) 
     """The ``limit`` best allowed candidates (ties: more popular, then lower pk), with predicted stars and reasons."""
     scores = candidates.scores
     eligible = np.flatnonzero(np.isfinite(scores) & allowed)
-    if len(eligible) > limit > 0:
-        # Only scores at least as good as the limit-th best can make the row; keeping all of them keeps ties exact.
-        threshold = np.partition(scores[eligible], len(eligible) - limit)[len(eligible) - limit]
+    # An adventurous row chooses among the best ADVENTURE_POOL x limit; a plain one takes the best limit.
+    pool = limit * ADVENTURE_POOL if candidates.adventure > 0 else limit
+    if len(eligible) > pool > 0:
+        # Only scores at least as good as the pool-th best can make the row; keeping all of them keeps ties exact.
+        threshold = np.partition(scores[eligible], len(eligible) - pool)[len(eligible) - pool]
         eligible = eligible[scores[eligible] >= threshold]
     order = np.lexsort((taste.catalog.ids[eligible], -taste.tiebreak[eligible], -scores[eligible]))
-    chosen = eligible[order][: max(limit, 0)]
-    if candidates.adventure > 0 and len(chosen) > 1:
-        chosen = _diversified(taste, candidates, allowed, limit)
+    ranked = eligible[order]
+    if candidates.adventure > 0 and len(ranked) > 1:
+        chosen = _diversified(taste, ranked[: max(pool, 0)], scores, candidates.adventure, limit)
+    else:
+        chosen = ranked[: max(limit, 0)]
     return [
         Pick(
             int(taste.catalog.ids[p]),
@@ -84,13 +88,9 @@ def rank(taste: Taste, candidates: Candidates, allowed: np.ndarray, limit: int) 
 ADVENTURE_POOL = 4
 
 
-def _diversified(taste: Taste, candidates: Candidates, allowed: np.ndarray, limit: int) -> np.ndarray:
-    """Maximal marginal relevance (Carbonell and Goldstein 1998) over the best ADVENTURE_POOL x limit candidates:
-    each next pick maximises (1 - a) x relevance - a x its greatest genre similarity to the picks so far."""
-    scores = candidates.scores
-    eligible = np.flatnonzero(np.isfinite(scores) & allowed)
-    order = np.lexsort((taste.catalog.ids[eligible], -taste.tiebreak[eligible], -scores[eligible]))
-    pool = eligible[order][: ADVENTURE_POOL * limit]
+def _diversified(taste: Taste, pool: np.ndarray, scores: np.ndarray, weight: float, limit: int) -> np.ndarray:
+    """Maximal marginal relevance (Carbonell and Goldstein 1998) over ``pool``, the best candidates in rank order:
+    each next pick maximises (1 - weight) x relevance - weight x its greatest genre similarity to the picks so far."""
     genres = taste.catalog.genres[pool].astype(np.float64)
     norms = np.linalg.norm(genres, axis=1)
     similarity = np.divide(
@@ -102,7 +102,6 @@ def _diversified(taste: Taste, candidates: Candidates, allowed: np.ndarray, limi
     relevance = scores[pool]
     spread = relevance.max() - relevance.min()
     relevance = (relevance - relevance.min()) / spread if spread > 0 else np.ones(len(pool))
-    weight = candidates.adventure
     picked: list[int] = []
     closest = np.zeros(len(pool))
     available = np.ones(len(pool), dtype=bool)
