@@ -17,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Movie
-from movierec.api.pagination import LimitQuerySerializer
 from movierec.permissions import RETRAIN, StaffModelPermissions, staff_with
 from recommender import selectors, services, training
 from recommender.families import FAMILIES
@@ -26,6 +25,7 @@ from recommender.serializers import (
     CardSerializer,
     ModelVersionQuerySerializer,
     ModelVersionSerializer,
+    RecommendationQuerySerializer,
     RetrainQueuedSerializer,
     RetrainSerializer,
     RowSerializer,
@@ -42,14 +42,14 @@ def _query(serializer_class: type, request: Request) -> dict:
 class MyRecommendationsView(APIView):
     @extend_schema(
         summary="My top picks, each with a predicted rating and a reason",
-        parameters=[LimitQuerySerializer],
+        parameters=[RecommendationQuerySerializer],
         responses={200: CardSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         data = services.recommend_top_rendered(
             user=request.user,
             render=lambda cards: CardSerializer(cards, many=True).data,
-            **_query(LimitQuerySerializer, request),
+            **_query(RecommendationQuerySerializer, request),
         )
         return Response(data)
 
@@ -57,24 +57,24 @@ class MyRecommendationsView(APIView):
 class MyRowsView(APIView):
     @extend_schema(
         summary="My home page rows: the same rows, titles and reasons as the site, no movie twice",
-        parameters=[LimitQuerySerializer],
+        parameters=[RecommendationQuerySerializer],
         responses={200: RowSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
-        rows = services.recommend_rows(user=request.user, **_query(LimitQuerySerializer, request))
+        rows = services.recommend_rows(user=request.user, **_query(RecommendationQuerySerializer, request))
         return Response(RowSerializer(rows, many=True).data)
 
 
 class MyRowView(APIView):
     @extend_schema(
         summary="One row of my home page, de-duplicated against the rows above it",
-        parameters=[LimitQuerySerializer],
+        parameters=[RecommendationQuerySerializer],
         responses={200: RowSerializer},
     )
     def get(self, request: Request, key: str) -> Response:
-        limit = _query(LimitQuerySerializer, request)
+        query = _query(RecommendationQuerySerializer, request)
         try:
-            row = services.recommend_row(user=request.user, key=key, **limit)
+            row = services.recommend_row(user=request.user, key=key, **query)
         except services.UnknownRowError:
             raise NotFound(f"key: your page has no row {key!r}; GET /api/v1/me/rows/ lists the keys.") from None
         return Response(RowSerializer(row).data)

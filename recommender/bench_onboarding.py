@@ -41,7 +41,15 @@ PICKED_GROUPS = 3
 FIRST_RATINGS = 10
 
 
-def run(path: Path, seed: int, *, seeded: int = SEEDED, validation: bool = False) -> dict[str, dict[str, float]]:
+def run(
+    path: Path,
+    seed: int,
+    *,
+    seeded: int = SEEDED,
+    validation: bool = False,
+    order: str = "popular",
+    keep_seeds: bool = False,
+) -> dict[str, dict[str, float]]:
     data = read_movielens(path)
     split = temporal_leave_last_out(data, seed=seed)
     if validation:  # each person's second-to-last rating; the test part is never read
@@ -70,13 +78,15 @@ def run(path: Path, seed: int, *, seeded: int = SEEDED, validation: bool = False
             if movie in group_of:
                 votes[group_of[movie].key] = votes.get(group_of[movie].key, 0) + 1
         picked = [g for g in groups if g.key in sorted(votes, key=lambda k: -votes[k])[:PICKED_GROUPS]]
-        seeds = seed_history(picked, per_group=seeded)
+        seeds = seed_history(picked, per_group=seeded, order=order)
         first = History.from_arrays(history.item_ids[:FIRST_RATINGS], history.ratings[:FIRST_RATINGS],
                                     history.timestamps[:FIRST_RATINGS])  # fmt: skip
         stamp = float(history.timestamps[0]) if len(history) else 0.0
         grouped = History.from_arrays(seeds, np.full(len(seeds), SEED_RATING), np.full(len(seeds), stamp))
         for name, given in (("10 ratings", first), ("3 groups", grouped), ("nothing", History.empty())):
-            candidates = train.item_ids[~np.isin(train.item_ids, given.item_ids)]
+            # A picked group is not a watch: with keep_seeds its members stay candidates.
+            unseen = keep_seeds and name == "3 groups"
+            candidates = train.item_ids if unseen else train.item_ids[~np.isin(train.item_ids, given.item_ids)]
             ranked = ranking(candidates, blend.score(given, candidates))
             figures[name].append((metrics.ndcg_at_k(ranked, [target], K), metrics.hit_rate_at_k(ranked, [target], K)))
     return {
@@ -102,15 +112,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=1, help="Runs with seeds 0, 1, ...: mean ± sd.")
     parser.add_argument("--seeded", type=int, default=SEEDED, help="Members of each picked group seeded.")
     parser.add_argument("--validation", action="store_true", help="Score the inner validation split, not the test.")
+    parser.add_argument("--order", choices=["popular", "central"], default="popular", help="Which members to seed.")
+    parser.add_argument(
+        "--keep-seeds", action="store_true", help="Leave the seeded members recommendable (a pick is not a watch)."
+    )
     args = parser.parse_args(argv)
     if not (args.path / "u.data").is_file():
         print(f"MovieLens 100k not found at {args.path} (pass --path or set MOVIELENS_DIR)", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    runs = [run(args.path, seed, seeded=args.seeded, validation=args.validation) for seed in range(args.seeds)]
+    options = {"seeded": args.seeded, "validation": args.validation, "order": args.order, "keep_seeds": args.keep_seeds}
+    runs = [run(args.path, seed, **options) for seed in range(args.seeds)]
     print(f"MovieLens 100k at {args.path}; {platform.processor() or platform.machine()}, {platform.system()}")
     part = "inner validation (second-to-last ratings)" if args.validation else "test (latest ratings)"
-    print(f"first Top picks of a newcomer (the served blend, user id withheld), temporal, {part}; {args.seeded} seeded")
+    print(
+        f"first Top picks of a newcomer (the served blend, user id withheld), temporal, {part}; "
+        f"{args.seeded} seeded, {args.order}" + (", seeds left recommendable" if args.keep_seeds else "")
+    )
     for name in runs[0]:
         ndcg = [r[name]["ndcg@10"] for r in runs]
         hr = [r[name]["hr@10"] for r in runs]

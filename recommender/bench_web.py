@@ -15,11 +15,15 @@ and every query; no network), p50 / p95 / max over ``--requests`` requests, wall
 2. first row: ``GET /recommendations/rows/<--row>/`` as HTMX, right after that person's page. It is the
    request that scores every active model for the person (fold-in of their current ratings).
 3. later rows: the next row of the same page, which reuses those scores as the browser's other lazy loads do.
+4. slider: a taste dial moved, as the home page's controls do it: ``POST /me/preferences/`` over HTMX, then
+   the Top picks row it makes the browser reload, timed together (what the person waits for).
+5. switch: the same for the recommender switcher, to a choice other than the one in use.
 
 Each request is a different MovieLens person, so nothing of theirs is cached before their page (their first
 visit). Then it counts the queries of one page and of every row of a few people's pages, to show a row costs
 a constant number of queries however many cards it has (the registry's periodic "is there a newer model?"
-check is shown apart: it lands on whichever request comes due). Nothing is written.
+check is shown apart: it lands on whichever request comes due). The only writes are the controls' own,
+and each person's controls are reset afterwards.
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ if TYPE_CHECKING:  # Django is set up in main(), after the settings module is ch
 ROW_URL = re.compile(r'hx-get="/recommendations/rows/([\w-]+)/')
 #: Requests before timing starts: the first loads the models from disk and the catalog snapshot.
 WARMUP = 3
-TARGETS_MS = {"page": 150.0, "first row": 50.0, "later rows": 50.0}
+TARGETS_MS = {"page": 150.0, "first row": 50.0, "later rows": 50.0, "slider": 150.0, "switch": 150.0}
+#: The switcher's choices the "switch" requests move between (balanced is everyone's default).
+SWITCH_TO = ("people", "loved", "next", "content")
 
 
 class Timings:
@@ -50,8 +56,19 @@ class Timings:
 
     def get(self, client: Client, url: str, *, timed: bool, **headers: str) -> HttpResponse:
         """``client.get(url)``, timed unless this is a warm-up request."""
+        return self.steps(client, [("get", url, None)], timed=timed, **headers)
+
+    def steps(
+        self, client: Client, calls: list[tuple[str, str, dict | None]], *, timed: bool, **headers: str
+    ) -> HttpResponse:
+        """Each (method, url, data) in turn, timed together; the first answer that is not a 200, else the last."""
         wall, cpu = time.perf_counter(), time.process_time()
-        response = client.get(url, **headers)
+        for method, url, data in calls:
+            response = (
+                getattr(client, method)(url, data, **headers) if data else getattr(client, method)(url, **headers)
+            )
+            if response.status_code != 200:
+                return response
         if timed:
             self.wall.append(time.perf_counter() - wall)
             self.cpu.append(time.process_time() - cpu)
@@ -101,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     htmx = {"HTTP_HX_REQUEST": "true", **host}
 
     page, first_row, later_rows = Timings("page"), Timings("first row"), Timings("later rows")
+    slider, switch = Timings("slider"), Timings("switch")
+    rng = random.Random(args.seed)
+    top_picks = f"/recommendations/rows/{args.row}/"
     for index, person in enumerate(people[:needed]):
         client = Client(**host)
         client.force_login(person)
@@ -115,9 +135,19 @@ def main(argv: list[str] | None = None) -> int:
             if response.status_code != 200:
                 print(f"{url}: HTTP {response.status_code} for {person}", file=sys.stderr)
                 return 1
+        dial = {"top_picks_source": "balanced", "dial_popularity": round(rng.uniform(-1, 1), 2)}
+        dial |= {"dial_adventure": 0, "dial_recency": 0}
+        for timings, data in [(slider, dial), (switch, dial | {"top_picks_source": rng.choice(SWITCH_TO)})]:
+            calls = [("post", "/me/preferences/", data), ("get", top_picks, None)]
+            response = timings.steps(client, calls, timed=timed, **htmx)
+            if response.status_code != 200:
+                print(f"controls: HTTP {response.status_code} for {person}", file=sys.stderr)
+                return 1
+        client.post("/me/preferences/", {"reset": "1"}, **htmx)
 
     print(f"ml: {len(people)} people with ratings; {args.requests} timed requests of each kind, one person each")
-    for timings in (page, first_row, later_rows):
+    print("slider and switch: POST /me/preferences/ and the Top picks row it reloads, timed together")
+    for timings in (page, first_row, later_rows, slider, switch):
         print(timings.line())
 
     print("\nqueries (one person's page, then each of their rows as the browser loads them;")
@@ -137,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             counts.append(f"{name} {len(queries) - registry}{extra}" + (f" ({cards} cards)" if name != "page" else ""))
         print(f"  {person}: " + ", ".join(counts))
 
-    print(f"\nbench_web: {3 * args.requests} timed requests in {time.perf_counter() - started:.1f} s")
+    print(f"\nbench_web: {5 * args.requests} timed requests in {time.perf_counter() - started:.1f} s")
     return 0
 
 

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from catalog.serializers import MovieSummarySerializer
 from movierec.api.pagination import LimitQuerySerializer
+from ratings.choices import SOURCE_EXPLANATIONS, TopPicksSource
 from recommender.families import FAMILIES
 from recommender.models import ModelVersion
 from recommender.rows import COLLABORATIVE, CONTENT
@@ -28,6 +29,17 @@ class RowSerializer(serializers.Serializer):
     key = serializers.CharField()
     title = serializers.CharField()
     cards = CardSerializer(many=True)
+
+
+class RecommendationQuerySerializer(LimitQuerySerializer):
+    """``?limit=`` and ``?source=``: Top picks made by another switcher choice for this request only."""
+
+    source = serializers.ChoiceField(
+        choices=TopPicksSource.choices,
+        required=False,
+        help_text="Overrides the saved top_picks_source for this request; nothing is saved. "
+        + " ".join(f"{value}: {SOURCE_EXPLANATIONS[value]}" for value in TopPicksSource.values),
+    )
 
 
 class SimilarQuerySerializer(LimitQuerySerializer):

@@ -14,6 +14,7 @@ lazily loaded rows of one page, and between pages until the person acts again.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -70,8 +71,11 @@ def serving_models() -> ServingModels:
     return ServingModels({family: active_models(family) for family in FAMILIES})
 
 
-def taste_for(user: User) -> Taste:
+def taste_for(user: User, *, source: str | None = None) -> Taste:
     """The Taste of ``user`` (or of anyone, for None / anonymous) against the current models and catalog.
+
+    ``source`` makes this one Taste's Top picks with another switcher choice than the saved one (the API's
+    ``?source=``); nothing is saved, and the dials stay the person's own.
 
     1. Read the catalog and statistics (cached, behind one fingerprint query), the active models,
        and the person's ratings, feedback and favourite genres (three queries, never cached).
@@ -81,6 +85,8 @@ def taste_for(user: User) -> Taste:
     catalog, stats = selectors.catalog_and_stats()
     models = serving_models()
     state = selectors.person_state(user) if _is_person(user) else None
+    if state is not None and source is not None:
+        state = dataclasses.replace(state, preferences=dataclasses.replace(state.preferences, source=source))
     person = (state.user_id, state.digest) if state is not None else None
     # Identities are safe keys: the cached Taste holds the catalog, statistics and models it names alive.
     key = (person, models.key, id(catalog), id(stats))
@@ -120,29 +126,34 @@ def row_specs(*, user: User) -> list[tuple[str, str]]:
     return [(spec.key, spec.title) for spec in taste_for(user).specs]
 
 
-def recommend_row(*, user: User, key: str, limit: int = 12) -> Row:
-    """One row of the page, de-duplicated against every row before it; ``UnknownRowError`` (a 404) for a bad key."""
-    taste = taste_for(user)
+def recommend_row(*, user: User, key: str, limit: int = 12, source: str | None = None) -> Row:
+    """One row of the page, de-duplicated against every row before it; ``UnknownRowError`` (a 404) for a bad key.
+
+    ``source``, here and below, overrides the person's saved switcher choice for this call (see ``taste_for``).
+    """
+    taste = taste_for(user, source=source)
     picks = taste.page(limit).row(key)
     title = next(spec.title for spec in taste.specs if spec.key == key)
     return Row(key=key, title=title, cards=_cards(picks))
 
 
-def recommend_rows(*, user: User, limit: int = 12) -> list[Row]:
+def recommend_rows(*, user: User, limit: int = 12, source: str | None = None) -> list[Row]:
     """Every row of the page, no movie twice, empty rows dropped; the anonymous page for None / anonymous."""
-    rows = taste_for(user).page(limit).rows()
+    rows = taste_for(user, source=source).page(limit).rows()
     movies = selectors.movies_by_id([pick.movie_id for _, picks in rows for pick in picks])
     built = [Row(key=spec.key, title=spec.title, cards=_cards(picks, movies)) for spec, picks in rows]
     return [row for row in built if row.cards]
 
 
-def recommend_top(*, user: User, limit: int = 20) -> list[Card]:
+def recommend_top(*, user: User, limit: int = 20, source: str | None = None) -> list[Card]:
     """Top picks (the hybrid blend) for a person; the most popular movies for anyone else."""
     key = "top-picks" if _is_person(user) else "popular"
-    return _cards(taste_for(user).page(limit).row(key))
+    return _cards(taste_for(user, source=source).page(limit).row(key))
 
 
-def recommend_top_rendered(*, user: User, limit: int = 20, render: Callable[[list[Card]], Any]) -> Any:
+def recommend_top_rendered(
+    *, user: User, limit: int = 20, render: Callable[[list[Card]], Any], source: str | None = None
+) -> Any:
     """``render(recommend_top(user=user, limit=limit))``, reused while nothing it depends on has changed.
 
     1. Read the catalog and statistics (one fingerprint query) and the person's fingerprint (one query).
@@ -157,14 +168,14 @@ def recommend_top_rendered(*, user: User, limit: int = 20, render: Callable[[lis
         return render(recommend_top(user=user, limit=limit))
     catalog, stats = selectors.catalog_and_stats()
     models = serving_models()
-    key = (user.pk, selectors.person_fingerprint(user), models.key, limit)
+    key = (user.pk, selectors.person_fingerprint(user), models.key, limit, source)
     with _tastes_lock:
         hit = _rendered_top.get(key)
         # Identity, not id(): the entry keeps its catalog, statistics and models alive, so ids are never reused.
         if hit is not None and hit[0] is catalog and hit[1] is stats:
             _rendered_top.move_to_end(key)
             return hit[3]
-    rendered = render(recommend_top(user=user, limit=limit))
+    rendered = render(recommend_top(user=user, limit=limit, source=source))
     with _tastes_lock:
         _rendered_top[key] = (catalog, stats, models, rendered)
         _rendered_top.move_to_end(key)

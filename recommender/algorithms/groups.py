@@ -32,6 +32,8 @@ class TasteGroup:
     name: str
     #: Movie ids, most rated first.
     members: tuple[int, ...]
+    #: The same movies, nearest the group's centre first (its most typical members).
+    typical: tuple[int, ...] = ()
 
 
 def taste_groups(
@@ -55,7 +57,8 @@ def taste_groups(
         return []
     vectors = item_factors[usable].astype(np.float64)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    labels = KMeans(n_clusters=groups, n_init=4, random_state=seed).fit_predict(vectors)
+    kmeans = KMeans(n_clusters=groups, n_init=4, random_state=seed).fit(vectors)
+    labels = kmeans.labels_
     base = genres[usable].mean(axis=0) + 1e-9
     found = []
     for label in range(groups):
@@ -65,15 +68,24 @@ def taste_groups(
         lift = genres[members].mean(axis=0) / base
         top = [genre_names[g] for g in np.argsort(-lift)[:2] if genres[members, g].mean() >= 0.2]
         by_count = members[np.lexsort((item_ids[members], -counts[members]))]
-        found.append((len(members), " & ".join(top) or "A mix", tuple(int(item_ids[m]) for m in by_count)))
+        closeness = vectors[labels == label] @ kmeans.cluster_centers_[label]
+        by_centre = members[np.lexsort((item_ids[members], -closeness))]
+        named = " & ".join(top) or "A mix"
+        found.append(
+            (len(members), named, tuple(int(m) for m in item_ids[by_count]), tuple(int(m) for m in item_ids[by_centre]))
+        )
     found.sort(key=lambda entry: -entry[0])
-    return [TasteGroup(key=index, name=name, members=members) for index, (_, name, members) in enumerate(found)]
+    return [
+        TasteGroup(key=index, name=name, members=members, typical=typical)
+        for index, (_, name, members, typical) in enumerate(found)
+    ]
 
 
-def seed_history(picked: list[TasteGroup], per_group: int = SEEDED) -> list[int]:
-    """The movies a new person's picks stand for: each picked group's best-known members."""
+def seed_history(picked: list[TasteGroup], per_group: int = SEEDED, *, order: str = "popular") -> list[int]:
+    """The movies a new person's picks stand for: each picked group's best-known members ("popular") or its
+    most typical ones ("central")."""
     seen: dict[int, None] = {}
     for group in picked:
-        for movie in group.members[:per_group]:
+        for movie in (group.members if order == "popular" else group.typical)[:per_group]:
             seen.setdefault(movie, None)
     return list(seen)

@@ -419,3 +419,29 @@ def test_top_picks_are_exactly_the_blend_scorers_top_n_after_the_pages_filters(s
     ]
     assert shown == [movie for *_, movie in sorted(candidates)[:10]]
     assert len(shown) == 10
+
+
+# -- the switcher, per request ---------------------------------------------------------------------------------------
+
+
+def test_a_per_request_source_ranks_like_the_saved_choice_and_saves_nothing(serving, alice, api_as):
+    api = api_as(alice)
+    balanced = api.get("/api/v1/me/rows/", {"limit": 6}).json()[0]
+    asked = api.get("/api/v1/me/rows/", {"limit": 6, "source": "content"}).json()[0]
+    picks = api.get("/api/v1/me/recommendations/", {"limit": 6, "source": "content"}).json()
+    row = api.get("/api/v1/me/rows/top-picks/", {"limit": 6, "source": "content"}).json()
+
+    assert api.get("/api/v1/me/preferences/").json()["top_picks_source"] == "balanced"  # nothing was saved
+    api.patch("/api/v1/me/preferences/", {"top_picks_source": "content"}, format="json")
+    saved = api.get("/api/v1/me/rows/", {"limit": 6}).json()[0]
+
+    assert balanced["title"] == "Top picks for you" and asked["title"] == "Top picks for you · By content"
+    assert asked == saved == row
+    assert [card["movie"]["id"] for card in picks] == [card["movie"]["id"] for card in asked["cards"]]
+    assert asked["cards"] != balanced["cards"]
+
+
+def test_an_unknown_source_is_a_400_naming_it(alice, api_as):
+    response = api_as(alice).get("/api/v1/me/recommendations/", {"source": "astrology"})
+
+    assert response.status_code == 400 and "source" in response.json()["error"]["fields"]
