@@ -2,7 +2,8 @@
 
 Being staff only opens the door; each write (and each read of staff data) needs its permission: ``add_movie``
 to add a movie, ``change_movie`` to edit one, ``view_modelversion`` to list model versions, and our own
-``recommender.retrain_models`` to start a training run.
+``recommender.retrain_models`` to start a training run, ``recommender.inspect_recommendations`` to open the
+recommendation inspector.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from rest_framework import permissions
 #: Our own permissions (recommender.ModelVersion.Meta.permissions).
 RETRAIN = "recommender.retrain_models"
 ACTIVATE = "recommender.activate_modelversion"
+INSPECT = "recommender.inspect_recommendations"
 
 
 class StaffModelPermissions(permissions.DjangoModelPermissions):

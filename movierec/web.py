@@ -6,10 +6,14 @@ otherwise, so every endpoint also works as a plain link or form post.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -56,3 +60,22 @@ def next_url(request: HttpRequest, fallback: str) -> str:
 
 def redirect_back(request: HttpRequest, fallback: str) -> HttpResponse:
     return redirect(next_url(request, fallback))
+
+
+def staff_permission_required(permission: str) -> Callable:
+    """A page for staff holding ``permission`` ("app_label.codename"): anonymous people are sent to log in, people
+    who are not staff get a 404 (for them the page does not exist), staff without the permission a 403."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        @login_required
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_staff:
+                raise Http404("No such page.")
+            if not request.user.has_perm(permission):
+                raise PermissionDenied(f"You need the {permission} permission.")
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorator

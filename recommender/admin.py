@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from movierec.permissions import ACTIVATE, RETRAIN
-from recommender.models import ModelVersion, TrainingState
+from recommender.models import Inspection, ModelVersion, TrainingState
 from recommender.training import family_rollback, training_request, version_activate
 
 
@@ -75,4 +75,24 @@ class TrainingStateAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in TrainingState._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Inspection)
+class InspectionAdmin(admin.ModelAdmin):
+    """The inspector's visit log: read only, kept as written."""
+
+    list_display = ["created", "staff", "subject", "subject_label", "subject_id"]
+    list_filter = ["subject"]
+    search_fields = ["subject_label", "staff__username"]
+    date_hierarchy = "created"
+    readonly_fields = [field.name for field in Inspection._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Inspection | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Inspection | None = None) -> bool:
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -106,3 +107,28 @@ class TrainingState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.family}: {self.pending_changes} pending"
+
+
+class Inspection(models.Model):
+    """One staff visit to the recommendation inspector: who looked at which person's or movie's recommendations.
+
+    Reading the inspector changes nothing the person sees; this log is what it leaves behind.
+    """
+
+    class Subject(models.TextChoices):
+        PERSON = "person", "Person"
+        MOVIE = "movie", "Movie"
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="inspections")
+    subject = models.CharField(max_length=8, choices=Subject.choices)
+    subject_id = models.PositiveBigIntegerField(help_text="The person's user id or the movie's id.")
+    subject_label = models.CharField(max_length=300, help_text="Their username or the movie's title, at the time.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        permissions = [("inspect_recommendations", "Can inspect any person's or movie's recommendations")]
+        indexes = [models.Index(fields=["subject", "subject_id", "-created"], name="recommender_inspection_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.staff} inspected {self.subject} {self.subject_label}"

@@ -10,15 +10,18 @@ reloads from the fresh history, so keys that come and go ("Because you rated
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.models import Movie
-from movierec.web import page_or_partial, wants_partial
+from movierec.permissions import INSPECT
+from movierec.web import page_or_partial, staff_permission_required, wants_partial
 from ratings.selectors import card_tiles, preferences_context, profile_of
 from ratings.services import profile_onboarded
+from recommender import inspector as inspection
 from recommender import services as recommendations
 from recommender.algorithms.groups import SHOWN
 from recommender.insights import model_comparison
@@ -112,3 +115,48 @@ def taste_groups(request: HttpRequest) -> HttpResponse:
     movies = Movie.objects.in_bulk(list(shown))
     cards = [(group, [movies[m] for m in group.members[:SHOWN] if m in movies]) for group in groups]
     return render(request, "recommender/_groups.html", {"cards": cards, "pick": GROUPS_TO_PICK})
+
+
+# -- the recommendation inspector (staff with recommender.inspect_recommendations) --------------------------------
+
+#: Matches listed when looking a person or a movie up.
+LOOKUP_MATCHES = 20
+
+
+@require_GET
+@staff_permission_required(INSPECT)
+def inspector(request: HttpRequest) -> HttpResponse:
+    """Look up a person (by username) or a movie (by title) to inspect."""
+    who, what = request.GET.get("person", "").strip(), request.GET.get("movie", "").strip()
+    people = (
+        get_user_model().objects.filter(username__icontains=who).order_by("username")[:LOOKUP_MATCHES] if who else []
+    )
+    movies = Movie.objects.filter(title__icontains=what).order_by("title")[:LOOKUP_MATCHES] if what else []
+    return render(request, "recommender/inspector.html", {"who": who, "what": what, "people": people, "movies": movies})
+
+
+@require_GET
+@staff_permission_required(INSPECT)
+def inspect_person(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A person's page as they see it, every card scored by every model, and what drove it (read only)."""
+    person = get_object_or_404(get_user_model(), pk=user_id)
+    page = inspection.person_page(person, limit=ROW_LIMIT)
+    inspection.log_visit(staff=request.user, subject="person", subject_id=person.pk, label=person.get_username())
+    return render(request, "recommender/inspect_person.html", {"page": page})
+
+
+@require_GET
+@staff_permission_required(INSPECT)
+def inspect_movie(request: HttpRequest, movie_id: int) -> HttpResponse:
+    """A movie's nearest neighbours in each model, and the recently active people whose page shows it."""
+    movie = get_object_or_404(Movie, pk=movie_id)
+    try:
+        people = int(request.GET.get("people", inspection.AUDIENCE))
+    except ValueError:
+        people = 0
+    if not 1 <= people <= inspection.MAX_AUDIENCE:
+        errors = [f"people: a whole number from 1 to {inspection.MAX_AUDIENCE}"]
+        return render(request, "400.html", {"errors": errors}, status=400)
+    report = inspection.movie_report(movie, people=people, limit=ROW_LIMIT)
+    inspection.log_visit(staff=request.user, subject="movie", subject_id=movie.pk, label=movie.title)
+    return render(request, "recommender/inspect_movie.html", {"report": report, "people": people})

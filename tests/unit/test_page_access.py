@@ -12,7 +12,12 @@ from tests.factories import MovieFactory, RatingFactory, UserFactory
 
 ANON, OWNER, OTHER, STAFF, PERMITTED = "anonymous", "owner", "other", "staff", "staff with the permission"
 WHO = (ANON, OWNER, OTHER, STAFF, PERMITTED)
-PERMISSIONS = ("catalog.add_movie", "catalog.change_movie", "recommender.view_modelversion")
+PERMISSIONS = (
+    "catalog.add_movie",
+    "catalog.change_movie",
+    "recommender.view_modelversion",
+    "recommender.inspect_recommendations",
+)
 
 
 def everyone(code: int) -> dict[str, int]:
@@ -21,6 +26,10 @@ def everyone(code: int) -> dict[str, int]:
 
 def signed_in(code: int) -> dict[str, int]:
     return {ANON: 302, OWNER: code, OTHER: code, STAFF: code, PERMITTED: code}  # anonymous: to the login page
+
+
+#: Staff pages: anonymous people log in first, for people who are not staff they do not exist, staff need the right.
+STAFF_ONLY = {ANON: 302, OWNER: 404, OTHER: 404, STAFF: 403, PERMITTED: 200}
 
 
 PAGES = [
@@ -36,6 +45,9 @@ PAGES = [
     ("get", "person", {}, everyone(200)),
     ("get", "poster", {}, everyone(200)),
     ("get", "recommender:models", {}, everyone(200)),
+    ("get", "recommender:inspector", {"person": "own", "movie": "he"}, STAFF_ONLY),
+    ("get", "inspect_person", {}, STAFF_ONLY),
+    ("get", "inspect_movie", {}, STAFF_ONLY),
 ]
 
 
@@ -48,7 +60,13 @@ def world(db, settings, tmp_path):
     RatingFactory(user=owner, movie=movie, score=4.0)
     person = Person.objects.create(name="Michael Mann", tmdb_id=1)
     Credit.objects.create(movie=movie, person=person, role=Credit.Role.DIRECTOR)
-    return {"owner": owner, "person": person.get_absolute_url(), "poster": movie.poster.url}
+    return {
+        "owner": owner,
+        "person": person.get_absolute_url(),
+        "poster": movie.poster.url,
+        "inspect_person": reverse("recommender:inspect_person", args=[owner.pk]),
+        "inspect_movie": reverse("recommender:inspect_movie", args=[movie.pk]),
+    }
 
 
 def signed(client, who: str, world) -> None:
