@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Max
 
 from catalog.models import Movie
-from ratings.choices import SNOOZE, FeedbackKind
+from ratings.choices import SNOOZE, FeedbackKind, TopPicksSource
 from ratings.models import Rating
 from recommender.algorithms.base import Recommender
 from recommender.evaluation import metrics
@@ -24,6 +24,7 @@ from recommender.models import Inspection, ModelVersion
 from recommender.rows import Taste, percentiles
 from recommender.services import taste_for
 
+SOURCE_LABELS = dict(TopPicksSource.choices)
 #: People whose pages the movie inspector lays out (the most recently active), and the most it may be asked for.
 AUDIENCE = 50
 MAX_AUDIENCE = 500
@@ -114,8 +115,17 @@ def person_page(person: AbstractBaseUser, *, limit: int) -> InspectedPage:
         rows=rows,
         ratings=_ratings(taste),
         feedback=_feedback(taste),
-        preferences=str(taste.preferences),
+        preferences=_controls(taste),
         figures=_figures(taste, rows),
+    )
+
+
+def _controls(taste: Taste) -> str:
+    """The person's switcher choice and dials in words, as the Top picks title hints at them."""
+    prefs = taste.preferences
+    dials = f"popular ↔ gems {prefs.popularity:+.2f}, familiar ↔ adventurous {prefs.adventure:.2f}"
+    return f"{SOURCE_LABELS.get(prefs.source, prefs.source)} (serving {taste.top_picks_source}); {dials}, " + (
+        f"classics ↔ recent {prefs.recency:+.2f}"
     )
 
 
