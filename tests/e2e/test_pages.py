@@ -50,6 +50,11 @@ def test_sign_up_onboard_rate_and_the_rows_change(page, seed, screenshot):
     page.locator(f"{top} .movie-card").first.wait_for()
     before = card_ids(page, top)
     assert page.locator("[id^=row-because-]").count() >= 1, "personal rows right after onboarding"
+    first = page.locator(f"{top} .movie-card").first
+    first.get_by_role("button", name="Rate 4 stars").focus()  # rating support, for the keyboard too
+    assert first.locator(".stars-hint").inner_text().startswith("4 stars, like your ")
+    first.get_by_role("button", name="Rate 4 stars").blur()
+    assert first.locator(".stars-hint").inner_text() == ""
     reveal_every_row(page)
     ids = page.locator(".movie-card").evaluate_all("cards => cards.map(card => card.dataset.movie)")
     assert len(ids) == len(set(ids)), "no movie twice on the page"
