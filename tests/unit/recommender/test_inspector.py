@@ -68,13 +68,18 @@ def test_the_person_page_shows_the_ratings_seeds_and_snoozes_and_changes_nothing
     assert [(row.key, [card.movie.pk for card in row.cards]) for row in services.recommend_rows(user=alice)] == before
     assert (Rating.objects.count(), Feedback.objects.count()) == stored
     visit = Inspection.objects.get()
-    assert (visit.staff, visit.subject, visit.subject_id, visit.subject_label) == (inspecting, "person", alice.pk, "alice")
+    assert (visit.staff, visit.subject, visit.subject_id, visit.subject_label) == (
+        inspecting,
+        "person",
+        alice.pk,
+        "alice",
+    )
 
 
 def test_the_page_figures_compare_top_picks_with_the_site(serving, alice):
     figures = {figure.name: figure for figure in inspector.person_page(alice, limit=ROW_LIMIT).figures}
 
-    assert 0 < figures["Novelty"].person and 0 <= figures["Diversity"].person <= 1
+    assert figures["Novelty"].person > 0 and 0 <= figures["Diversity"].person <= 1
     assert figures["Ratings per movie shown"].person >= 1
 
 
