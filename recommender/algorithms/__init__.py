@@ -24,6 +24,7 @@ ALGORITHMS: dict[str, tuple[str, dict[str, Any]]] = {
     "ncf_implicit": ("recommender.algorithms.ncf:NCF", {"objective": "implicit"}),
     "sequence": ("recommender.algorithms.sequence:SequenceGRU", {}),
     "classifier": ("recommender.algorithms.classifier:RatingClassifier", {}),
+    "autorec": ("recommender.algorithms.autorec:AutoRec", {}),
     "hybrid": ("recommender.algorithms.hybrid:Hybrid", {}),
     "blend": ("recommender.algorithms.blend:Blend", {}),
 }
