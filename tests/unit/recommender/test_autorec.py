@@ -7,12 +7,12 @@ from sklearn.linear_model import Ridge
 
 from recommender.algorithms.autorec import AutoRec, AutoRecConfig
 from recommender.algorithms.interactions import History
+from tests.unit.recommender import margins
 from tests.unit.recommender.planted import planted
 from tests.unit.recommender.synthetic import split, structured_ratings
 
-#: A few thousand ratings need more and larger steps than ml-100k's defaults: at 20 epochs of 0.003 the codes had
-#: not yet moved apart (their spread 0.0005) and every movie got the same estimate; at 100 epochs of 0.01, 0.37.
-FAST = {"epochs": 100, "learning_rate": 0.01, "batch_size": 8, "factors": 8, "fold_in_reg": 1.0}
+#: The contract's small-data settings (margins.FAST): see there.
+FAST = margins.FAST["autorec"]
 
 
 def fitted(seed: int = 0, **overrides) -> tuple[AutoRec, object, np.ndarray, np.ndarray]:
