@@ -65,7 +65,7 @@ FAST: dict[str, dict] = {
         "factors": 8,
         "weight_decay": 0.01,
         "fold_in_reg": 1.0,
-    },  # fmt: skip
+    },
     # Here the next movie is one exact ring successor: learning a few steps ahead fills the top 5 with taste.
     "sequence": {"epochs": 30, "batch_size": 8, "horizon": 10},
     # The tuned L2 (weight decay 1.0) collapses the dense layers on some seeds of a set this small: planted
