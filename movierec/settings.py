@@ -292,6 +292,12 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep still waiting when the next one is due is dropped, so a stopped worker does not pile them up.
         "options": {"expires": float(RETRAIN_SWEEP_SECONDS)},
     },
+    # Impressions wait in Redis until this moves them into the database (recommender.online).
+    "impressions-flush": {
+        "task": "recommender.tasks.impressions_flush_task",
+        "schedule": 5.0,
+        "options": {"expires": 5.0},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

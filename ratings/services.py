@@ -17,6 +17,9 @@ from ratings.models import SCORES, Feedback, Profile, Rating
 #: change. The recommender registers its trigger here (see recommender.apps),
 #: so this app does not import the recommender.
 change_listeners: list[Callable[[int], None]] = []
+#: Called after commit with (user id, movie id, what happened: "rating" or the feedback kind) for each rating and
+#: feedback added: the recommender credits it to the impression that showed the movie (recommender.online).
+interaction_listeners: list[Callable[[int, int, str], None]] = []
 
 _OPPOSITE = {
     Feedback.Kind.MORE_LIKE_THIS: Feedback.Kind.LESS_LIKE_THIS,
@@ -40,6 +43,11 @@ def _changed(user_id: int) -> None:
         transaction.on_commit(lambda listener=listener: listener(user_id))
 
 
+def _interacted(user_id: int, movie_id: int, kind: str) -> None:
+    for listener in interaction_listeners:
+        transaction.on_commit(lambda listener=listener: listener(user_id, movie_id, kind))
+
+
 @transaction.atomic
 def rating_upsert(*, user: AbstractBaseUser, movie: Movie, score: float | str) -> Rating:
     value = score_validate(score)
@@ -47,6 +55,7 @@ def rating_upsert(*, user: AbstractBaseUser, movie: Movie, score: float | str) -
         user=user, movie=movie, defaults={"score": value}, create_defaults={"score": value, "created": timezone.now()}
     )
     _changed(user.pk)
+    _interacted(user.pk, movie.pk, "rating")
     return rating
 
 
@@ -69,6 +78,7 @@ def feedback_add(*, user: AbstractBaseUser, movie: Movie, kind: str) -> Feedback
         Feedback.objects.filter(user=user, movie=movie, kind=opposite).delete()
     feedback, _ = Feedback.objects.get_or_create(user=user, movie=movie, kind=kind)
     _changed(user.pk)
+    _interacted(user.pk, movie.pk, kind)
     return feedback
 
 

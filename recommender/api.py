@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from catalog.models import Movie
 from movierec.permissions import RETRAIN, StaffModelPermissions, staff_with
-from recommender import selectors, services, training
+from recommender import online, selectors, services, training
 from recommender.families import FAMILIES
 from recommender.models import ModelVersion
 from recommender.serializers import (
@@ -49,6 +49,7 @@ class MyRecommendationsView(APIView):
         data = services.recommend_top_rendered(
             user=request.user,
             render=lambda cards: CardSerializer(cards, many=True).data,
+            shown=lambda row: online.row_shown(request.user, row),
             **_query(RecommendationQuerySerializer, request),
         )
         return Response(data)
@@ -62,6 +63,8 @@ class MyRowsView(APIView):
     )
     def get(self, request: Request) -> Response:
         rows = services.recommend_rows(user=request.user, **_query(RecommendationQuerySerializer, request))
+        for row in rows:
+            online.row_shown(request.user, row)
         return Response(RowSerializer(rows, many=True).data)
 
 
@@ -77,6 +80,7 @@ class MyRowView(APIView):
             row = services.recommend_row(user=request.user, key=key, **query)
         except services.UnknownRowError:
             raise NotFound(f"key: your page has no row {key!r}; GET /api/v1/me/rows/ lists the keys.") from None
+        online.row_shown(request.user, row)
         return Response(RowSerializer(row).data)
 
 

@@ -23,6 +23,16 @@ def ratings_changed(user_id: int) -> None:
         logger.exception("Could not count the rating change of user %s for retraining", user_id)
 
 
+def interacted(user_id: int, movie_id: int, kind: str) -> None:
+    """A rating or feedback was committed: credit it to the impression that showed the movie, if any."""
+    from recommender.online import interaction_record
+
+    try:
+        interaction_record(user_id, movie_id, kind)
+    except Exception:
+        logger.exception("Could not attribute the %s of user %s on movie %s", kind, user_id, movie_id)
+
+
 def catalog_changed(sender: type, **kwargs: object) -> None:
     """A movie, its genres or its tags changed: the content family must learn the new catalog."""
     from recommender.training import CATALOG_FAMILIES, training_mark_dirty
@@ -46,12 +56,14 @@ class RecommenderConfig(AppConfig):
     def ready(self) -> None:
         from catalog.importers.signals import movielens_imported as imported
         from catalog.models import Movie, MovieTag
-        from ratings.services import change_listeners
+        from ratings.services import change_listeners, interaction_listeners
         from recommender.checks import model_dir_readable
 
         register(model_dir_readable)
         if ratings_changed not in change_listeners:
             change_listeners.append(ratings_changed)
+        if interacted not in interaction_listeners:
+            interaction_listeners.append(interacted)
         for model in (Movie, MovieTag):
             post_save.connect(catalog_changed, sender=model, dispatch_uid=f"recommender-{model.__name__}-saved")
             post_delete.connect(catalog_changed, sender=model, dispatch_uid=f"recommender-{model.__name__}-deleted")

@@ -132,3 +132,93 @@ class Inspection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff} inspected {self.subject} {self.subject_label}"
+
+
+class Experiment(models.Model):
+    """An online test of two Top picks models (two versions of the blend family) on real people.
+
+    ``split``: each person sees one arm's Top picks, chosen by a hash (``recommender.experiments.arm_for``).
+    ``interleave``: everyone's Top picks interleave both arms' rankings (team draft) and each card credits its arm.
+    One experiment runs at a time; stopping it returns everyone to the active model.
+    """
+
+    class Kind(models.TextChoices):
+        SPLIT = "split", "Split people between the arms"
+        INTERLEAVE = "interleave", "Interleave both arms in Top picks"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        STOPPED = "stopped", "Stopped"
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SPLIT)
+    arm_a = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="+", help_text="Arm a: a blend version (often the active)."
+    )
+    arm_b = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="+", help_text="Arm b: the challenger."
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started = models.DateTimeField(auto_now_add=True)
+    stopped = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="running"), name="recommender_one_running_experiment"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.arm_a.label} vs {self.arm_b.label}, {self.get_kind_display().lower()})"
+
+
+class Impression(models.Model):
+    """One card shown to one person: which movie, in which row and place, made by which model version (and, during
+    an experiment, which arm). Written in batches off the request path (``recommender.online``)."""
+
+    key = models.UUIDField(unique=True, help_text="Set when the card is shown: a batch written twice is kept once.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    movie_id = models.BigIntegerField(help_text="The movie's id (no foreign key: logging never waits on the catalog).")
+    row = models.CharField(max_length=64)
+    position = models.PositiveSmallIntegerField(help_text="1 for the row's first card.")
+    version = models.ForeignKey(ModelVersion, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    experiment = models.ForeignKey(
+        Experiment, on_delete=models.CASCADE, null=True, blank=True, related_name="impressions"
+    )
+    arm = models.CharField(max_length=1, blank=True, help_text="a or b: the arm that put the card there.")
+    shown = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "movie_id", "-shown"], name="recommender_impression_seen"),
+            models.Index(fields=["experiment", "arm"], name="recommender_impression_arm"),
+        ]
+
+    def __str__(self) -> str:
+        return f"movie {self.movie_id} to user {self.user_id} in {self.row} #{self.position}"
+
+
+class Interaction(models.Model):
+    """A rating, watchlist add or hide that followed an impression of the same movie to the same person."""
+
+    class Kind(models.TextChoices):
+        RATING = "rating", "Rated"
+        WATCHLIST = "watchlist", "Added to the watchlist"
+        HIDE = "hide", "Hid (not interested or not now)"
+
+    impression = models.ForeignKey(Impression, on_delete=models.CASCADE, related_name="interactions")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["impression", "kind"], name="recommender_one_interaction_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} after {self.impression}"

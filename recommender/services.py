@@ -15,6 +15,7 @@ lazily loaded rows of one page, and between pages until the person acts again.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -25,12 +26,27 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from catalog.models import Movie
 from ratings.choices import FeedbackKind
 from ratings.services import feedback_add
-from recommender import selectors
+from recommender import online, selectors
 from recommender.algorithms.groups import TasteGroup, seed_history
 from recommender.algorithms.groups import taste_groups as make_taste_groups
-from recommender.artifacts import active_models
+from recommender.artifacts import ArtifactError, active_models
+from recommender.experiments import arm_for, team_draft
 from recommender.families import FAMILIES
-from recommender.rows import COLLABORATIVE, Card, Pick, Row, ServingModels, Taste, UnknownRowError, rank, similar_to
+from recommender.models import Experiment
+from recommender.rows import (
+    COLLABORATIVE,
+    Card,
+    Pick,
+    Row,
+    RowSpec,
+    ServingModels,
+    Taste,
+    UnknownRowError,
+    rank,
+    similar_to,
+)
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "Card",
@@ -71,11 +87,35 @@ def serving_models() -> ServingModels:
     return ServingModels({family: active_models(family) for family in FAMILIES})
 
 
-def taste_for(user: User, *, source: str | None = None) -> Taste:
+def _experiment_arm(user: User) -> tuple[Experiment | None, str | None]:
+    """The running experiment and this person's arm in it (split: by hash; interleave: "a" lays out the page)."""
+    if not _is_person(user):
+        return None, None
+    experiment = online.running_experiment()
+    if experiment is None:
+        return None, None
+    arm = arm_for(experiment.pk, user.pk) if experiment.kind == Experiment.Kind.SPLIT else "a"
+    return experiment, arm
+
+
+def _arm_serving(models: ServingModels, experiment: Experiment, arm: str) -> ServingModels:
+    """The served models with the arm's blend version in place of the active one (the active, if it cannot load)."""
+    version = experiment.arm_a if arm == "a" else experiment.arm_b
+    try:
+        return ServingModels({**models.families, "blend": online.arm_models(version)})
+    except ArtifactError:
+        logger.exception(
+            "Experiment %s: arm %s (%s) cannot load; serving the active blend", experiment.pk, arm, version
+        )
+        return models
+
+
+def taste_for(user: User, *, source: str | None = None, arm: str | None = None) -> Taste:
     """The Taste of ``user`` (or of anyone, for None / anonymous) against the current models and catalog.
 
     ``source`` makes this one Taste's Top picks with another switcher choice than the saved one (the API's
-    ``?source=``); nothing is saved, and the dials stay the person's own.
+    ``?source=``); nothing is saved, and the dials stay the person's own. During an experiment the person's arm
+    (or ``arm``, for interleaving's other side) supplies the blend.
 
     1. Read the catalog and statistics (cached, behind one fingerprint query), the active models,
        and the person's ratings, feedback and favourite genres (three queries, never cached).
@@ -84,6 +124,9 @@ def taste_for(user: User, *, source: str | None = None) -> Taste:
     """
     catalog, stats = selectors.catalog_and_stats()
     models = serving_models()
+    experiment, person_arm = _experiment_arm(user)
+    if experiment is not None:
+        models = _arm_serving(models, experiment, arm or person_arm)
     state = selectors.person_state(user) if _is_person(user) else None
     if state is not None and source is not None:
         state = dataclasses.replace(state, preferences=dataclasses.replace(state.preferences, source=source))
@@ -131,30 +174,88 @@ def recommend_row(*, user: User, key: str, limit: int = 12, source: str | None =
 
     ``source``, here and below, overrides the person's saved switcher choice for this call (see ``taste_for``).
     """
+    experiment, arm = _experiment_arm(user)
+    if experiment is not None and experiment.kind == Experiment.Kind.INTERLEAVE:
+        rows = _interleaved_rows(user, limit, source, experiment)
+        spec, picks, arms = next(((spec, picks, arms) for spec, picks, arms in rows if spec.key == key), (None,) * 3)
+        if spec is None:
+            raise UnknownRowError(key)
+        return Row(key=key, title=spec.title, cards=_cards(picks), experiment_id=experiment.pk, arms=arms)
     taste = taste_for(user, source=source)
     picks = taste.page(limit).row(key)
     title = next(spec.title for spec in taste.specs if spec.key == key)
-    return Row(key=key, title=title, cards=_cards(picks))
+    return Row(key=key, title=title, cards=_cards(picks), **_split_arms(experiment, arm, picks))
 
 
 def recommend_rows(*, user: User, limit: int = 12, source: str | None = None) -> list[Row]:
     """Every row of the page, no movie twice, empty rows dropped; the anonymous page for None / anonymous."""
-    rows = taste_for(user, source=source).page(limit).rows()
-    movies = selectors.movies_by_id([pick.movie_id for _, picks in rows for pick in picks])
-    built = [Row(key=spec.key, title=spec.title, cards=_cards(picks, movies)) for spec, picks in rows]
+    experiment, arm = _experiment_arm(user)
+    if experiment is not None and experiment.kind == Experiment.Kind.INTERLEAVE:
+        rows = _interleaved_rows(user, limit, source, experiment)
+    else:
+        rows = [(spec, picks, None) for spec, picks in taste_for(user, source=source).page(limit).rows()]
+    movies = selectors.movies_by_id([pick.movie_id for _, picks, _ in rows for pick in picks])
+    built = [
+        Row(key=spec.key, title=spec.title, cards=_cards(picks, movies), experiment_id=experiment.pk, arms=arms)
+        if arms is not None
+        else Row(key=spec.key, title=spec.title, cards=_cards(picks, movies), **_split_arms(experiment, arm, picks))
+        for spec, picks, arms in rows
+    ]
     return [row for row in built if row.cards]
+
+
+def _split_arms(experiment: Experiment | None, arm: str | None, picks: list[Pick]) -> dict[str, Any]:
+    """Row fields for a split experiment: every card of the person's page comes from their arm."""
+    if experiment is None:
+        return {}
+    return {"experiment_id": experiment.pk, "arms": {pick.movie_id: arm for pick in picks}}
+
+
+def _interleaved_rows(
+    user: User, limit: int, source: str | None, experiment: Experiment
+) -> list[tuple[RowSpec, list[Pick], dict[int, str]]]:
+    """The page of arm a with Top picks team-drafted from both arms' Top picks; later rows leave out what Top
+    picks now shows, so no movie appears twice. The draft is seeded by person and history: stable between loads."""
+    taste_a, taste_b = taste_for(user, source=source, arm="a"), taste_for(user, source=source, arm="b")
+    rows = taste_a.page(limit).rows()
+    ours = dict(rows)
+    top_spec = next((spec for spec in ours if spec.key == "top-picks"), None)
+    if top_spec is None:
+        return [(spec, picks, {}) for spec, picks in rows]
+    mine, theirs = ours[top_spec], taste_b.page(limit).row("top-picks")
+    by_movie = {pick.movie_id: pick for pick in theirs} | {pick.movie_id: pick for pick in mine}
+    seed = f"{experiment.pk}:{user.pk}:{taste_a.state.digest if taste_a.state else ''}"
+    drafted = team_draft([p.movie_id for p in mine], [p.movie_id for p in theirs], limit, seed=seed)
+    shown = {movie for movie, _ in drafted}
+    result = []
+    for spec, picks in rows:
+        if spec is top_spec:
+            result.append((spec, [by_movie[movie] for movie, _ in drafted], dict(drafted)))
+        else:
+            kept = [pick for pick in picks if pick.movie_id not in shown]
+            result.append((spec, kept, {pick.movie_id: "a" for pick in kept}))
+    return result
 
 
 def recommend_top(*, user: User, limit: int = 20, source: str | None = None) -> list[Card]:
     """Top picks (the hybrid blend) for a person; the most popular movies for anyone else."""
-    key = "top-picks" if _is_person(user) else "popular"
-    return _cards(taste_for(user, source=source).page(limit).row(key))
+    if not _is_person(user):
+        return _cards(taste_for(user).page(limit).row("popular"))
+    return recommend_row(user=user, key="top-picks", limit=limit, source=source).cards
 
 
 def recommend_top_rendered(
-    *, user: User, limit: int = 20, render: Callable[[list[Card]], Any], source: str | None = None
+    *,
+    user: User,
+    limit: int = 20,
+    render: Callable[[list[Card]], Any],
+    source: str | None = None,
+    shown: Callable[[Row], None] | None = None,
 ) -> Any:
     """``render(recommend_top(user=user, limit=limit))``, reused while nothing it depends on has changed.
+
+    ``shown`` is called with the Top picks row served (cards, and arms during an experiment), cached or not: the
+    API logs its impressions with it.
 
     1. Read the catalog and statistics (one fingerprint query) and the person's fingerprint (one query).
     2. Return the cached rendering for exactly these inputs and the same loaded models, if any: an unchanged
@@ -168,16 +269,22 @@ def recommend_top_rendered(
         return render(recommend_top(user=user, limit=limit))
     catalog, stats = selectors.catalog_and_stats()
     models = serving_models()
-    key = (user.pk, selectors.person_fingerprint(user), models.key, limit, source)
+    experiment = online.running_experiment()
+    key = (user.pk, selectors.person_fingerprint(user), models.key, limit, source, experiment and experiment.pk)
     with _tastes_lock:
         hit = _rendered_top.get(key)
         # Identity, not id(): the entry keeps its catalog, statistics and models alive, so ids are never reused.
         if hit is not None and hit[0] is catalog and hit[1] is stats:
             _rendered_top.move_to_end(key)
+            if shown is not None:
+                shown(hit[4])
             return hit[3]
-    rendered = render(recommend_top(user=user, limit=limit, source=source))
+    row = recommend_row(user=user, key="top-picks", limit=limit, source=source)
+    rendered = render(row.cards)
+    if shown is not None:
+        shown(row)
     with _tastes_lock:
-        _rendered_top[key] = (catalog, stats, models, rendered)
+        _rendered_top[key] = (catalog, stats, models, rendered, row)
         _rendered_top.move_to_end(key)
         while len(_rendered_top) > RENDERED_TOP_CACHE_SIZE:
             _rendered_top.popitem(last=False)

@@ -39,3 +39,11 @@ def training_sweep_task() -> dict[str, list[str]]:
     """Enqueue families with pending changes that have no run queued, and reclaim runs of dead workers."""
     report = training.training_sweep()
     return {"enqueued": report.enqueued, "reclaimed": report.reclaimed}
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def impressions_flush_task() -> int:
+    """Move buffered impressions from Redis into the database (recommender.online); returns how many."""
+    from recommender.online import flush_impressions
+
+    return flush_impressions()

@@ -22,6 +22,7 @@ from movierec.web import page_or_partial, staff_permission_required, wants_parti
 from ratings.selectors import card_tiles, preferences_context, profile_of
 from ratings.services import profile_onboarded
 from recommender import inspector as inspection
+from recommender import online
 from recommender import services as recommendations
 from recommender.algorithms.groups import SHOWN
 from recommender.insights import model_comparison
@@ -76,6 +77,7 @@ def row(request: HttpRequest, key: str) -> HttpResponse:
         if key != WATCHLIST_ROW or not wants_partial(request):
             raise
         return render(request, "recommender/_watchlist_slot.html")
+    online.row_shown(request.user, found)
     context = {
         "row": found,
         "tiles": card_tiles(user=request.user, cards=found.cards),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,22 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from movierec.accounts.services import token_issue
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def impressions_buffer(monkeypatch):
+    """A Redis list of this test's own for buffered impressions (recommender.online), deleted after it."""
+    from recommender import online
+
+    key = f"movierec:test-impressions:{uuid.uuid4().hex}"
+    monkeypatch.setattr(online, "IMPRESSIONS_KEY", key)
+    online.forget()
+    yield key
+    online.forget()
+    client = online.buffer_client()
+    if client is not None:
+        with contextlib.suppress(Exception):  # Redis is down: the key is the test's own, nothing else reads it
+            client.delete(key)
 
 
 @pytest.fixture

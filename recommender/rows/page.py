@@ -6,7 +6,7 @@ Any one row can be built alone (the home page loads rows lazily) and still match
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +33,9 @@ class Row:
     key: str
     title: str
     cards: list[Card]
+    #: During an experiment: its id, and the arm ("a" or "b") that put each movie in this row.
+    experiment_id: int | None = None
+    arms: dict[int, str] = field(default_factory=dict)
 
     @property
     def seed_movie_id(self) -> int | None:
