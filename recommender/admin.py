@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from movierec.permissions import ACTIVATE, RETRAIN
-from recommender.models import Inspection, ModelVersion, TrainingState
+from recommender import online
+from recommender.models import Experiment, Inspection, ModelVersion, TrainingState
 from recommender.training import family_rollback, training_request, version_activate
 
 
@@ -96,3 +100,52 @@ class InspectionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Inspection | None = None) -> bool:
         return False
+
+
+class ExperimentForm(forms.ModelForm):
+    class Meta:
+        model = Experiment
+        fields = ["name", "kind", "arm_a", "arm_b"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        saved = ModelVersion.objects.filter(family="blend").exclude(artifact_path="")
+        for field in ("arm_a", "arm_b"):
+            self.fields[field].queryset = saved
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("arm_a") and cleaned.get("arm_a") == cleaned.get("arm_b"):
+            self.add_error("arm_b", "The two arms must be different versions.")
+        if Experiment.objects.filter(status=Experiment.Status.RUNNING).exists():
+            self.add_error("name", "Another experiment is running; stop it first.")
+        return cleaned
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    """Start an experiment by adding one (it runs at once); stop it with the action. Results: the link."""
+
+    form = ExperimentForm
+    list_display = ["name", "kind", "arm_a", "arm_b", "status", "started", "stopped", "results"]
+    list_filter = ["status", "kind"]
+    actions = ["stop"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Experiment | None = None) -> list[str]:
+        return ["name", "kind", "arm_a", "arm_b", "status", "started", "stopped", "created_by"] if obj else []
+
+    def save_model(self, request: HttpRequest, obj: Experiment, form, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+        online.forget()
+
+    @admin.display(description="Results")
+    def results(self, experiment: Experiment) -> str:
+        return format_html('<a href="{}">results</a>', reverse("recommender:experiment", args=[experiment.pk]))
+
+    @admin.action(description="Stop the selected experiments (everyone returns to the active model)")
+    def stop(self, request: HttpRequest, queryset: QuerySet[Experiment]) -> None:
+        for experiment in queryset.filter(status=Experiment.Status.RUNNING):
+            online.experiment_stop(experiment)
+            self.message_user(request, f"Stopped {experiment.name}.", messages.SUCCESS)

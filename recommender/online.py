@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from recommender.artifacts import active_version_id, artifact_load
@@ -234,3 +235,38 @@ def interaction_record(user_id: int, movie_id: int, kind: str) -> Interaction | 
         return None
     interaction, _ = Interaction.objects.get_or_create(impression=impression, kind=kind)
     return interaction
+
+
+# -- results ---------------------------------------------------------------------------------------------------------
+
+
+def experiment_results(experiment: Experiment) -> dict:
+    """Per arm: impressions, those followed by an interaction, the rate with its interval; and the comparison.
+
+    Interleaving also counts rows won: one interleaved Top picks row is one impression batch (a person, a moment);
+    the arm whose cards drew more of that row's interactions wins it (``experiments.winner``).
+    """
+    from django.db.models import Count, Exists, OuterRef
+
+    from recommender.experiments import Rate, compare_rates, compare_wins, winner
+
+    impressions = Impression.objects.filter(experiment=experiment)
+    if experiment.kind == Experiment.Kind.INTERLEAVE:
+        impressions = impressions.filter(row="top-picks")
+    engaged = impressions.annotate(hit=Exists(Interaction.objects.filter(impression=OuterRef("pk"))))
+    counts = {
+        row["arm"]: row
+        for row in engaged.values("arm").annotate(shown=Count("id"), hits=Count("id", filter=Q(hit=True)))
+    }
+    rates = {arm: Rate(counts.get(arm, {}).get("hits", 0), counts.get(arm, {}).get("shown", 0)) for arm in ("a", "b")}
+    result = {"rates": rates, "comparison": compare_rates(rates["a"], rates["b"]), "wins": None}
+    if experiment.kind == Experiment.Kind.INTERLEAVE:
+        credited: dict[tuple, list[str]] = {}
+        for user_id, shown, arm in Interaction.objects.filter(impression__in=impressions).values_list(
+            "impression__user_id", "impression__shown", "impression__arm"
+        ):
+            credited.setdefault((user_id, shown), []).append(arm)
+        outcomes = [winner(arms) for arms in credited.values()]
+        result["wins"] = compare_wins(outcomes.count("a"), outcomes.count("b"))
+        result["rows"] = impressions.values("user_id", "shown").distinct().count()
+    return result

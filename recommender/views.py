@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -26,6 +27,7 @@ from recommender import online
 from recommender import services as recommendations
 from recommender.algorithms.groups import SHOWN
 from recommender.insights import model_comparison
+from recommender.models import Experiment
 from recommender.rows import UnknownRowError
 
 #: Cards per row. Every row of a page must use the same limit: rows are de-duplicated against the rows before
@@ -162,3 +164,21 @@ def inspect_movie(request: HttpRequest, movie_id: int) -> HttpResponse:
     report = inspection.movie_report(movie, people=people, limit=ROW_LIMIT)
     inspection.log_visit(staff=request.user, subject="movie", subject_id=movie.pk, label=movie.title)
     return render(request, "recommender/inspect_movie.html", {"report": report, "people": people})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_permission_required("recommender.view_experiment")
+def experiment(request: HttpRequest, experiment_id: int) -> HttpResponse:
+    """An experiment's results per arm, with intervals and whether the difference is significant; POST stops it
+    (with the change permission)."""
+    found = get_object_or_404(Experiment.objects.select_related("arm_a", "arm_b"), pk=experiment_id)
+    if request.method == "POST":
+        if not request.user.has_perm("recommender.change_experiment"):
+            raise PermissionDenied("You need the recommender.change_experiment permission.")
+        online.experiment_stop(found)
+        messages.success(request, f"Stopped {found.name}: everyone sees the active model again.")
+        return redirect("recommender:experiment", experiment_id=found.pk)
+    online.flush_impressions()
+    context = {"experiment": found, **online.experiment_results(found)}
+    context["arms"] = [("a", found.arm_a, context["rates"]["a"]), ("b", found.arm_b, context["rates"]["b"])]
+    return render(request, "recommender/experiment.html", context)
