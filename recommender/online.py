@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -170,7 +170,7 @@ def _write(events: list[dict]) -> None:
     deleted meanwhile is dropped, so one stale event never blocks the buffer behind it."""
     try:
         with transaction.atomic():
-            _insert(events)
+            _insert(events, check_now=True)
         return
     except IntegrityError:
         pass
@@ -186,11 +186,19 @@ def _write(events: list[dict]) -> None:
     _insert(kept)
 
 
-def _insert(events: list[dict]) -> None:
+def _insert(events: list[dict], *, check_now: bool = False) -> None:
+    # PostgreSQL checks Django's foreign keys at commit; inside a caller's transaction that is too late to catch.
+    immediate = check_now and connection.vendor == "postgresql"
+    if immediate:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     Impression.objects.bulk_create(
         [Impression(**{**event, "shown": datetime.fromisoformat(event["shown"])}) for event in events],
         ignore_conflicts=True,
     )
+    if immediate:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def flush_impressions() -> int:
