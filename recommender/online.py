@@ -115,13 +115,19 @@ def experiment_stop(experiment: Experiment) -> None:
 # -- impressions ---------------------------------------------------------------------------------------------------
 
 
-def buffer_client():
-    """The Redis client impressions are buffered in; None without REDIS_URL."""
-    if not getattr(settings, "REDIS_URL", ""):
-        return None
-    import redis
+_clients: dict[str, object] = {}
 
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+def buffer_client():
+    """The Redis client impressions are buffered in (one connection pool per process); None without REDIS_URL."""
+    url = getattr(settings, "REDIS_URL", "")
+    if not url:
+        return None
+    if url not in _clients:
+        import redis
+
+        _clients[url] = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return _clients[url]
 
 
 def impressions_log(*, user_id: int, row: str, movie_ids: list[int], arms: dict[int, str] | None = None,

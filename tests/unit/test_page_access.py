@@ -8,6 +8,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from catalog.models import Credit, Person
+from recommender.models import Experiment, ModelVersion
 from tests.factories import MovieFactory, RatingFactory, UserFactory
 
 ANON, OWNER, OTHER, STAFF, PERMITTED = "anonymous", "owner", "other", "staff", "staff with the permission"
@@ -17,6 +18,8 @@ PERMISSIONS = (
     "catalog.change_movie",
     "recommender.view_modelversion",
     "recommender.inspect_recommendations",
+    "recommender.view_experiment",
+    "recommender.change_experiment",
 )
 
 
@@ -48,6 +51,8 @@ PAGES = [
     ("get", "recommender:inspector", {"person": "own", "movie": "he"}, STAFF_ONLY),
     ("get", "inspect_person", {}, STAFF_ONLY),
     ("get", "inspect_movie", {}, STAFF_ONLY),
+    ("get", "experiment", {}, STAFF_ONLY),
+    ("post", "experiment", {}, {**STAFF_ONLY, PERMITTED: 302}),  # stops it, then shows the results
 ]
 
 
@@ -60,12 +65,17 @@ def world(db, settings, tmp_path):
     RatingFactory(user=owner, movie=movie, score=4.0)
     person = Person.objects.create(name="Michael Mann", tmdb_id=1)
     Credit.objects.create(movie=movie, person=person, role=Credit.Role.DIRECTOR)
+    a, b = (
+        ModelVersion.objects.create(family="blend", algorithms=["blend"], artifact_path=f"blend/{n}") for n in (1, 2)
+    )
+    experiment = Experiment.objects.create(name="test", arm_a=a, arm_b=b)
     return {
         "owner": owner,
         "person": person.get_absolute_url(),
         "poster": movie.poster.url,
         "inspect_person": reverse("recommender:inspect_person", args=[owner.pk]),
         "inspect_movie": reverse("recommender:inspect_movie", args=[movie.pk]),
+        "experiment": reverse("recommender:experiment", args=[experiment.pk]),
     }
 
 
