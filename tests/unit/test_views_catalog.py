@@ -127,7 +127,7 @@ def test_movie_page_for_a_person_has_their_rating_and_controls(client, seed):
 
     pressed = re.search(
         r'value="4.5" class="half half-left on" title="4.5 stars, like your ([^"]+)" '
-        r'aria-label="Rate 4.5 stars" aria-pressed="true"',
+        r'data-hint="4.5 stars, like your \1" aria-label="Rate 4.5 stars" aria-pressed="true"',
         body,
     )
     assert pressed and "Fresh" in pressed.group(1)
