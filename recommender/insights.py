@@ -142,19 +142,33 @@ def _build() -> dict[str, object]:
     }
 
 
+#: The curves a torch model's version keeps, and how the models page captions them.
+CURVES = {
+    "loss": ("training loss per epoch", "mean training loss per epoch"),
+    "validation_loss": (
+        "validation loss per epoch",
+        "loss on the training holdout's ratings after each epoch (the holdout fit)",
+    ),
+}
+
+
 def _training_curves(versions) -> list[Chart]:
-    """Each active torch model's training loss per epoch, as its version recorded it."""
+    """Each active torch model's training loss and validation loss per epoch, as its version recorded them."""
     curves = []
     for version in versions:
         if version.status != ModelVersion.Status.ACTIVE:
             continue
         for algorithm, figures in version.metrics.items():
-            loss = (figures.get("training_curve") or {}).get("loss") if isinstance(figures, dict) else None
-            if loss:
-                points = [(f"{epoch}", float(value)) for epoch, value in enumerate(loss, start=1)]
-                caption = f"{version.label}: mean training loss per epoch, {len(loss)} epochs."
-                label = f"{algorithm} training loss per epoch"
-                curves.append(Chart(f"curve-{algorithm}", algorithm, caption, svg(line_chart(points, label=label))))
+            recorded = (figures.get("training_curve") or {}) if isinstance(figures, dict) else {}
+            for curve, (name, says) in CURVES.items():
+                values = recorded.get(curve)
+                if not values:
+                    continue
+                points = [(f"{epoch}", float(value)) for epoch, value in enumerate(values, start=1)]
+                caption = f"{version.label}: {says}, {len(values)} epochs."
+                label = f"{algorithm} {name}"
+                title = algorithm if curve == "loss" else f"{algorithm}, validation"
+                curves.append(Chart(f"curve-{algorithm}-{curve}", title, caption, svg(line_chart(points, label=label))))
     return curves
 
 

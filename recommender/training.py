@@ -467,7 +467,9 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
             split = holdout_split(data)
             metrics, holdout_models = {}, {}
             for name in names:
-                holdout_models[name] = build(name, **params[name]).fit(split.train)
+                holdout_models[name] = build(name, **params[name])
+                holdout_models[name].validation = split.test  # torch models report their loss on it per epoch
+                holdout_models[name].fit(split.train)
                 result = evaluate_split(holdout_models[name], split, PROTOCOLS["temporal"])
                 metrics[name] = {key: result.get(key) for key in STORED_METRICS}
                 say(f"{version.label}: {name} holdout " + _figures(metrics[name]))
@@ -482,7 +484,12 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
             for name in names:
                 models[name] = build(name, **params[name]).fit(data)
                 if models[name].training_curve:  # kept with the version: the models page plots it
-                    metrics[name]["training_curve"] = models[name].training_curve
+                    # The loss of the fit that is served; the validation loss of the same settings' holdout fit.
+                    held_out = holdout_models[name].training_curve.get("validation_loss")
+                    metrics[name]["training_curve"] = {
+                        **models[name].training_curve,
+                        **({"validation_loss": held_out} if held_out else {}),
+                    }
                 say(f"{version.label}: fitted {name}")
             version.fit_seconds = time.perf_counter() - started
             version.params = {name: models[name].config.to_dict() for name in names}

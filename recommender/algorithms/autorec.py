@@ -101,6 +101,7 @@ class AutoRec(Recommender):
                 return (error**2).mean() if len(error) else error.sum()
 
             rated = torch.from_numpy(np.flatnonzero(np.diff(matrix.indptr) > 0).astype(np.int64))
+            validate, validation = self._validation_loss(net, dense, device), []
             self.training_curve = {
                 "loss": train(
                     net,
@@ -112,8 +113,12 @@ class AutoRec(Recommender):
                     weight_decay=cfg.weight_decay,
                     generator=generator,
                     desc=self.name,
+                    validate=validate,
+                    validation=validation,
                 )
             }
+            if validation:
+                self.training_curve["validation_loss"] = validation
             with torch.no_grad():
                 codes = [net.code(dense(torch.arange(s, min(s + 1024, data.n_items)))).cpu().numpy()
                          for s in range(0, data.n_items, 1024)]  # fmt: skip
@@ -123,6 +128,17 @@ class AutoRec(Recommender):
         trained = np.bincount(data.users, minlength=data.n_users) > 0
         self.prior = rows[trained].astype(np.float64).mean(axis=0)
         return self
+
+    def _validation_loss(self, net: _AutoEncoder, dense, device) -> object | None:
+        """Squared error on ``self.validation``'s ratings, reconstructed from the training ratings alone."""
+        held_out = self.validation
+        if held_out is None or len(held_out) == 0:
+            return None
+        movies, row = np.unique(held_out.items, return_inverse=True)
+        movies = torch.from_numpy(movies.astype(np.int64))
+        row, column = torch.from_numpy(row.astype(np.int64)), torch.from_numpy(held_out.users.astype(np.int64))
+        truth = torch.from_numpy(held_out.ratings.astype(np.float32)).to(device)
+        return lambda: ((net(dense(movies))[row, column] - truth) ** 2).mean().item()
 
     def _person_row(self, history: History) -> np.ndarray:
         """The person's decoder row and bias: ridge regression of their ratings on the rated movies' codes."""

@@ -104,6 +104,9 @@ class Recommender(ABC):
     estimates_ratings: ClassVar[bool] = False
     #: What the last ``fit`` recorded per epoch, e.g. {"loss": [...]} (torch models); empty for the others.
     training_curve: dict[str, list[float]]
+    #: Held-out ratings (sharing the training data's vocabularies) for a torch model to report its loss on after
+    #: each epoch, as ``training_curve["validation_loss"]``; set by the caller before ``fit`` (the training holdout).
+    validation: Interactions | None = None
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config if config is not None else self.config_class()

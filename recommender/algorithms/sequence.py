@@ -76,6 +76,7 @@ class SequenceGRU(TorchRecommender):
             real = upcoming != pad
             return -log_p.gather(1, upcoming.masked_fill(~real, 0))[real].mean()
 
+        validate, validation = self._validation_loss(data), []
         self.training_curve = {
             "loss": train(
                 self.net,
@@ -86,9 +87,36 @@ class SequenceGRU(TorchRecommender):
                 learning_rate=cfg.learning_rate,
                 generator=generator,
                 desc=self.name,
+                validate=validate,
+                validation=validation,
             )
         }
+        if validation:
+            self.training_curve["validation_loss"] = validation
         self.net.settle(torch.from_numpy(np.bincount(data.items, minlength=data.n_items) > 0))
+
+    def _validation_loss(self, data: Interactions):
+        """Cross-entropy of each held-out rating (``self.validation``) as the next movie after that person's
+        latest ``max_length`` training ratings, or None when there is nothing held out."""
+        held_out = self.validation
+        if held_out is None or len(held_out) == 0:
+            return None
+        histories = data.histories()
+        rows = []
+        for user, item in zip(held_out.users.tolist(), held_out.items.tolist(), strict=True):
+            recent = histories[user].item_ids[-self.config.max_length :] if user in histories else []
+            positions, known = self.positions(np.asarray(recent, dtype=np.int64))
+            sequence = [self.net.start, *positions[known].tolist()]  # as score() reads it, padded after the end
+            rows.append((sequence + [self.net.pad] * (self.config.max_length + 1 - len(sequence)), len(sequence), item))
+        inputs = torch.tensor([sequence for sequence, _, _ in rows], dtype=torch.int64, device=self.device)
+        last = torch.tensor([length - 1 for _, length, _ in rows], dtype=torch.int64, device=self.device)
+        wanted = torch.tensor([item for _, _, item in rows], dtype=torch.int64, device=self.device)
+
+        def validate() -> float:
+            states = self.net.states(inputs)[torch.arange(len(rows), device=self.device), last]
+            return F.cross_entropy(self.net.logits(states), wanted).item()
+
+        return validate
 
     def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
         positions, known = self.positions(items)

@@ -259,7 +259,7 @@ def test_model_comparison_shows_model_health_and_flags_a_version_that_narrows_wh
 def test_model_comparison_plots_the_training_curves_of_active_neural_models(client, db):
     from recommender.models import ModelVersion
 
-    curve = {"loss": [0.9, 0.6, 0.45, 0.41]}
+    curve = {"loss": [0.9, 0.6, 0.45, 0.41], "validation_loss": [0.95, 0.8, 0.78, 0.79]}
     ModelVersion.objects.create(
         family="ncf", algorithms=["ncf"], status="active", metrics={"ncf": {"rmse": 0.92, "training_curve": curve}}
     )
@@ -270,6 +270,7 @@ def test_model_comparison_plots_the_training_curves_of_active_neural_models(clie
 
     assert "Training curves" in body and 'aria-label="ncf training loss per epoch"' in body
     assert "ncf v1: mean training loss per epoch, 4 epochs." in body
+    assert "ncf v1: loss on the training holdout&#x27;s ratings after each epoch (the holdout fit), 4 epochs." in body
     assert "sequence training loss" not in body  # only what is served now
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -160,6 +161,7 @@ class FoldInRecommender(TorchRecommender):
         def loss(users: Tensor, items: Tensor, targets: Tensor) -> Tensor:
             return self.losses(self.net(users, items), targets).mean() + cfg.reg * self.net.penalty(users, items)
 
+        validate, validation = self._validation_loss(), []
         self.training_curve = {
             "loss": train(
                 self.net,
@@ -171,11 +173,30 @@ class FoldInRecommender(TorchRecommender):
                 weight_decay=cfg.weight_decay,
                 generator=generator,
                 desc=self.name,
+                validate=validate,
+                validation=validation,
             )
         }
+        if validation:
+            self.training_curve["validation_loss"] = validation
         trained_users = np.bincount(data.users, minlength=data.n_users) > 0
         trained_items = np.bincount(data.items, minlength=data.n_items) > 0
         self.net.settle(torch.from_numpy(trained_users), torch.from_numpy(trained_items))
+
+    def _validation_loss(self) -> Callable[[], float] | None:
+        """The training objective, without L2, on ``self.validation``'s ratings (implicit objectives: with one
+        fixed draw of negatives), or None when there is none."""
+        held_out = self.validation
+        if held_out is None or len(held_out) == 0:
+            return None
+        users = torch.from_numpy(held_out.users.astype(np.int64))
+        items = torch.from_numpy(held_out.items.astype(np.int64))
+        fixed = torch.Generator().manual_seed(self.config.seed)
+        examples = [
+            t.to(self.device)
+            for t in self.examples(users, items, self.targets(torch.from_numpy(held_out.ratings)), fixed)
+        ]
+        return lambda: self.losses(self.net(examples[0], examples[1]), examples[2]).mean().item()
 
     def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
         positions, known = self.positions(items)

@@ -25,8 +25,13 @@ def train(
     weight_decay: float = 0.0,
     generator: torch.Generator,
     desc: str,
+    validate: Callable[[], float] | None = None,
+    validation: list[float] | None = None,
 ) -> list[float]:
     """Adam over mini-batches of ``epoch_examples()``, reshuffled every epoch; returns the mean loss of each epoch.
+
+    With ``validate``, its figure (a loss on held-out data, computed in eval mode without gradients) is appended
+    to ``validation`` after every epoch.
 
     ``epoch_examples`` (CPU tensors, moved to the module's device here) is
     called once per epoch so that sampled negatives are fresh each time;
@@ -59,6 +64,11 @@ def train(
             optimizer.step()
             total += value.item() * len(batch)
         history.append(total / max(count, 1))
+        if validate is not None and validation is not None:
+            module.eval()
+            with torch.no_grad():
+                validation.append(float(validate()))
+            module.train()
     module.eval()
     return history
 

@@ -73,3 +73,18 @@ def test_training_lowers_the_loss_and_beats_the_mean_on_low_rank_ratings():
     assert len(curve) == FAST["epochs"] and curve[-1] < 0.5 * curve[0]
     # RMSE over the ratings' spread, seeds 0-9: 0.508 +- 0.020; the contract's bar for explicit models is 0.75.
     assert np.sqrt(np.mean((predicted - actual) ** 2)) < 0.75 * np.std(actual)
+
+
+def test_with_held_out_ratings_every_torch_model_reports_their_loss_after_each_epoch():
+    from tests.unit.recommender.margins import fast
+
+    data, _, _ = planted(seed=0)
+    train, test = split(data)
+    for name in ("autorec", "ncf", "ncf_implicit", "classifier", "sequence"):
+        model = fast(name, 0)
+        model.validation = test
+        curve = model.fit(train).training_curve
+        assert len(curve["validation_loss"]) == len(curve["loss"]) and np.isfinite(curve["validation_loss"]).all(), name
+        if name == "autorec":  # the squared error on the held-out ratings falls as the model learns
+            assert min(curve["validation_loss"]) < 0.5 * curve["validation_loss"][0]
+    assert "validation_loss" not in fast("autorec", 0).fit(train).training_curve  # nothing held out, no curve

@@ -273,9 +273,12 @@ def test_a_neural_models_training_curve_is_kept_with_its_version(monkeypatch, se
 
     version = training.family_train(family="sequence", force=True)
 
-    loss = version.metrics["sequence"]["training_curve"]["loss"]
-    assert len(loss) == training.FAST_OVERRIDES["epochs"] and all(np.isfinite(loss))
-    assert ModelVersion.objects.get(pk=version.pk).metrics["sequence"]["training_curve"] == {"loss": loss}
+    curve = version.metrics["sequence"]["training_curve"]
+    loss, validation = curve["loss"], curve["validation_loss"]
+    assert len(loss) == len(validation) == training.FAST_OVERRIDES["epochs"]
+    assert all(np.isfinite(loss)) and all(np.isfinite(validation)) and min(validation) > 0
+    stored = ModelVersion.objects.get(pk=version.pk).metrics["sequence"]["training_curve"]
+    assert stored == {"loss": loss, "validation_loss": validation}
 
 
 @pytest.mark.django_db
