@@ -16,7 +16,15 @@ from movierec.accounts.api import (
     TokenView,
 )
 from movierec.api.errors import not_found
-from ratings.api import MyDataView, MyExportView, MyFeedbackViewSet, MyPreferencesView, MyRatingViewSet
+from ratings.api import (
+    MyDataView,
+    MyExportView,
+    MyFeedbackViewSet,
+    MyHistoryImportView,
+    MyHistoryPreviewView,
+    MyPreferencesView,
+    MyRatingViewSet,
+)
 from recommender.api import (
     ModelVersionViewSet,
     MyRecommendationsView,
@@ -46,6 +54,8 @@ urlpatterns = [
     path("me/export/", MyExportView.as_view(), name="my-export"),
     path("me/data/", MyDataView.as_view(), name="my-data"),
     path("me/preferences/", MyPreferencesView.as_view(), name="my-preferences"),
+    path("me/ratings/import/preview/", MyHistoryPreviewView.as_view(), name="my-ratings-import-preview"),
+    path("me/ratings/import/", MyHistoryImportView.as_view(), name="my-ratings-import"),
     path("me/recommendations/", MyRecommendationsView.as_view(), name="my-recommendations"),
     path("me/rows/", MyRowsView.as_view(), name="my-rows"),
     path("me/rows/<str:key>/", MyRowView.as_view(), name="my-row"),

@@ -9,15 +9,16 @@ from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import get_object_or_404
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Movie
 from movierec.accounts.selectors import account_export
-from ratings import selectors, services
+from ratings import history_import, selectors, services
 from ratings.models import Feedback, Rating
 from ratings.serializers import (
     DataDeletedSerializer,
@@ -25,6 +26,10 @@ from ratings.serializers import (
     FeedbackQuerySerializer,
     FeedbackSerializer,
     FeedbackWriteSerializer,
+    ImportDoneSerializer,
+    ImportPreviewSerializer,
+    ImportRequestSerializer,
+    ImportUploadSerializer,
     PreferencesSerializer,
     RatingQuerySerializer,
     RatingSerializer,
@@ -164,3 +169,52 @@ class MyPreferencesView(APIView):
         serializer.is_valid(raise_exception=True)
         services.preferences_set(user=request.user, **serializer.validated_data)
         return Response(PreferencesSerializer(selectors.preferences_values(user=request.user)).data)
+
+
+class MyHistoryPreviewView(APIView):
+    """Step 1 of bringing my ratings from Letterboxd or IMDb: every match, nothing written."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        summary="Preview importing a Letterboxd or IMDb ratings export (writes nothing)",
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={200: ImportPreviewSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        upload = ImportUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        try:
+            source, rows = history_import.read_export(upload.validated_data["export"].read())
+        except history_import.ImportFileError as error:
+            raise ValidationError({"export": [str(error)]}) from None
+        matches = history_import.match(source, rows)
+        found = [{**vars(row), "movie": movie} for row, movie in matches.found]
+        ambiguous = [{**vars(row), "candidates": movies} for row, movies in matches.ambiguous]
+        unmatched = [vars(row) for row in matches.unmatched]
+        plan = history_import.plan_sign(matches)
+        preview = {"source": source, "found": found, "ambiguous": ambiguous, "unmatched": unmatched, "plan": plan}
+        return Response(ImportPreviewSerializer(preview).data)
+
+
+class MyHistoryImportView(APIView):
+    """Step 2: import the previewed plan, with a pick for each ambiguous line to include, in one transaction."""
+
+    @extend_schema(
+        summary="Import a previewed Letterboxd or IMDb export", request=ImportRequestSerializer,
+        responses={200: ImportDoneSerializer},
+    )  # fmt: skip
+    def post(self, request: Request) -> Response:
+        body = ImportRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            plan = history_import.plan_read(body.validated_data["plan"])
+        except history_import.ImportFileError as error:
+            raise ValidationError({"plan": [str(error)]}) from None
+        picks = {str(line): movie for line, movie in body.validated_data["picks"].items()}
+        try:
+            scores = history_import.resolve(plan, picks)
+        except history_import.ImportFileError as error:
+            raise ValidationError({"picks": [str(error)]}) from None
+        added, kept = services.ratings_import(user=request.user, scores=scores)
+        return Response(ImportDoneSerializer({"added": added, "kept": kept}).data)

@@ -17,6 +17,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.core import signing
+
 from catalog.models import Movie
 from ratings.models import SCORES
 
@@ -25,6 +27,11 @@ MAX_BYTES = 5 * 1024 * 1024
 LETTERBOXD = ("Date", "Name", "Year", "Letterboxd URI", "Rating")
 IMDB_REQUIRED = ("Const", "Your Rating", "Title", "Year")
 _ARTICLES = ("the", "a", "an", "le", "la", "les", "l", "el", "il", "der", "die", "das")
+
+
+#: A preview's plan may be imported for this long; it is signed, so it is imported exactly as shown.
+PLAN_SECONDS = 3600
+PLAN_SALT = "ratings.history_import"
 
 
 class ImportFileError(ValueError):
@@ -44,7 +51,54 @@ class ExportRow:
 class Matches:
     source: str  # "Letterboxd" or "IMDb"
     found: list[tuple[ExportRow, Movie]] = field(default_factory=list)
+    #: Rows more than one catalog movie could be: the person picks one (or none) by hand.
+    ambiguous: list[tuple[ExportRow, list[Movie]]] = field(default_factory=list)
     unmatched: list[ExportRow] = field(default_factory=list)
+
+    def plan(self) -> dict:
+        """What importing may write, to be signed into the preview: the sure matches, and each ambiguous line's
+        score with the movies it may be resolved to."""
+        return {
+            "found": [[movie.pk, row.score] for row, movie in self.found],
+            "ambiguous": {str(row.line): [row.score, [m.pk for m in movies]] for row, movies in self.ambiguous},
+        }
+
+
+def plan_sign(matches: Matches) -> str:
+    return signing.dumps(matches.plan(), salt=PLAN_SALT, compress=True)
+
+
+def plan_read(token: str) -> dict:
+    """The plan a preview signed; ImportFileError when it expired or was changed."""
+    try:
+        plan = signing.loads(token, salt=PLAN_SALT, max_age=PLAN_SECONDS)
+    except signing.BadSignature:
+        raise ImportFileError("the preview expired or was changed; upload again") from None
+    if not isinstance(plan, dict) or {"found", "ambiguous"} - set(plan):
+        raise ImportFileError("the preview expired or was changed; upload again")
+    return plan
+
+
+#: A title matching without its exact year is offered (not taken) when the years are this close: exports and
+#: catalogs often disagree by one (festival against release year).
+NEAR_YEARS = 1
+
+
+def resolve(plan: dict, picks: dict[str, str | int]) -> list[tuple[int, float]]:
+    """The (movie, score) pairs to import: the plan's sure matches, and each ambiguous line's pick ("" or absent:
+    skip it). ImportFileError names a line whose pick is not one of its candidates."""
+    scores = [(int(movie), float(score)) for movie, score in plan["found"]]
+    taken = {movie for movie, _ in scores}
+    for line, (score, candidates) in sorted(plan["ambiguous"].items(), key=lambda item: int(item[0])):
+        pick = picks.get(line, "")
+        if pick in ("", None):
+            continue
+        if not str(pick).isdigit() or int(pick) not in candidates:
+            raise ImportFileError(f"line {line}: pick one of the movies offered for it, or none")
+        if int(pick) not in taken:
+            taken.add(int(pick))
+            scores.append((int(pick), float(score)))
+    return scores
 
 
 def read_export(data: bytes) -> tuple[str, list[ExportRow]]:
@@ -110,21 +164,35 @@ def normalise(title: str) -> str:
 
 
 def match(source: str, rows: list[ExportRow]) -> Matches:
-    """Each row's catalog movie: by IMDb id, else by normalised title and year (one query for the catalog)."""
+    """Each row's catalog movie: by IMDb id, else by normalised title and year (one query for the catalog).
+
+    One movie with that title and year is a match. Several (two films of one name and year), or none with the
+    year but some within NEAR_YEARS of it or the row has no year, are ambiguous: the person chooses.
+    """
     by_imdb: dict[str, Movie] = {}
-    by_title: dict[tuple[str, int | None], Movie] = {}
-    for movie in Movie.objects.only("pk", "title", "year", "imdb_id"):
+    by_title: dict[str, list[Movie]] = {}
+    for movie in Movie.objects.only("pk", "title", "year", "imdb_id").order_by("year", "pk"):
         if movie.imdb_id:
             by_imdb[movie.imdb_id] = movie
-        by_title.setdefault((normalise(movie.title), movie.year), movie)
+        by_title.setdefault(normalise(movie.title), []).append(movie)
     result = Matches(source=source)
     seen: set[int] = set()
     for row in rows:
         movie = by_imdb.get(row.imdb_id) if row.imdb_id else None
-        movie = movie or by_title.get((normalise(row.title), row.year))
-        if movie is None:
+        titled = by_title.get(normalise(row.title), [])
+        exact = [m for m in titled if m.year == row.year]
+        if movie is None and len(exact) == 1:
+            movie = exact[0]
+        if movie is not None:
+            if movie.pk not in seen:  # a film rated twice in the export: its first row wins
+                seen.add(movie.pk)
+                result.found.append((row, movie))
+            continue
+        near = exact or [
+            m for m in titled if row.year is None or m.year is None or abs(m.year - row.year) <= NEAR_YEARS
+        ]
+        if near:
+            result.ambiguous.append((row, near))
+        else:
             result.unmatched.append(row)
-        elif movie.pk not in seen:  # a film rated twice in the export: its first row wins
-            seen.add(movie.pk)
-            result.found.append((row, movie))
     return result

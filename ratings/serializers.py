@@ -136,3 +136,43 @@ class PreferencesSerializer(serializers.Serializer):
     dial_popularity = serializers.FloatField(min_value=-1, max_value=1, help_text="-1 popular ... 1 hidden gems.")
     dial_adventure = serializers.FloatField(min_value=0, max_value=1, help_text="0 familiar ... 1 adventurous.")
     dial_recency = serializers.FloatField(min_value=-1, max_value=1, help_text="-1 classics ... 1 recent.")
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    export = serializers.FileField(help_text="A Letterboxd ratings.csv or an IMDb ratings export (CSV).")
+
+
+class ImportRowSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    title = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+    score = serializers.FloatField()
+
+
+class ImportMatchSerializer(ImportRowSerializer):
+    movie = MovieSummarySerializer()
+
+
+class ImportAmbiguousSerializer(ImportRowSerializer):
+    candidates = MovieSummarySerializer(many=True)
+
+
+class ImportPreviewSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    found = ImportMatchSerializer(many=True)
+    ambiguous = ImportAmbiguousSerializer(many=True, help_text="Pick one candidate per line in the import's picks.")
+    unmatched = ImportRowSerializer(many=True)
+    plan = serializers.CharField(help_text="Signed; send it back unchanged to import (valid for an hour).")
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    plan = serializers.CharField()
+    picks = serializers.DictField(
+        child=serializers.IntegerField(), required=False, default=dict,
+        help_text="Line number -> the chosen movie id, for each ambiguous line to import (the others are left out).",
+    )  # fmt: skip
+
+
+class ImportDoneSerializer(serializers.Serializer):
+    added = serializers.IntegerField()
+    kept = serializers.IntegerField(help_text="Movies already rated here, which keep the rating given here.")

@@ -11,7 +11,6 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -42,9 +41,6 @@ WATCHLIST_CHANGED = "watchlist-changed"
 #: Onboarding asks for this many ratings before it calls the profile ready (skippable).
 ONBOARDING_TARGET = 10
 RATINGS_PER_PAGE = 50
-#: A history import's preview is good for this long, and signed with this salt.
-IMPORT_PLAN_SECONDS = 3600
-IMPORT_SALT = "ratings.history_import"
 
 _FEEDBACK_DONE = {
     Feedback.Kind.WATCHLIST: ("Added {movie} to your watchlist.", "Removed {movie} from your watchlist."),
@@ -281,18 +277,22 @@ def preferences(request: HttpRequest) -> HttpResponse:
 def history_import(request: HttpRequest) -> HttpResponse:
     """Bring my ratings from Letterboxd or IMDb: upload, see every match, then import in one transaction.
 
-    The preview carries its plan (movie ids and scores) signed, so the import writes exactly what was shown.
+    The preview carries its plan (movie ids and scores, and each ambiguous line's candidates) signed, so the
+    import writes exactly what was shown, plus the movie the person picked for each ambiguous line.
     """
     if request.method == "GET":
         return render(request, "ratings/import.html", {})
     if "plan" in request.POST:
         try:
-            plan = signing.loads(request.POST["plan"], salt=IMPORT_SALT, max_age=IMPORT_PLAN_SECONDS)
-        except signing.BadSignature:
-            return render(
-                request, "400.html", {"errors": ["plan: the preview expired or was changed; upload again"]}, status=400
-            )
-        added, kept = services.ratings_import(user=request.user, scores=plan)
+            plan = history_import_reader.plan_read(request.POST["plan"])
+        except history_import_reader.ImportFileError as error:
+            return render(request, "400.html", {"errors": [f"plan: {error}"]}, status=400)
+        picks = {key.removeprefix("pick-"): value for key, value in request.POST.items() if key.startswith("pick-")}
+        try:
+            scores = history_import_reader.resolve(plan, picks)
+        except history_import_reader.ImportFileError as error:
+            return render(request, "400.html", {"errors": [f"pick: {error}"]}, status=400)
+        added, kept = services.ratings_import(user=request.user, scores=scores)
         messages.success(
             request, f"Imported {added} rating(s); {kept} movie(s) you had already rated kept your rating."
         )
@@ -307,6 +307,6 @@ def history_import(request: HttpRequest) -> HttpResponse:
     except history_import_reader.ImportFileError as error:
         return render(request, "400.html", {"errors": [f"export: {error}"]}, status=400)
     matches = history_import_reader.match(source, rows)
-    plan = signing.dumps([[movie.pk, row.score] for row, movie in matches.found], salt=IMPORT_SALT, compress=True)
-    total = len(matches.found) + len(matches.unmatched)
+    plan = history_import_reader.plan_sign(matches)
+    total = len(matches.found) + len(matches.ambiguous) + len(matches.unmatched)
     return render(request, "ratings/import.html", {"matches": matches, "plan": plan, "total": total})

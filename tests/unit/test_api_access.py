@@ -73,6 +73,8 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, dict[str, int]]] = [
     ("patch", "/api/v1/me/preferences/", {"dial_popularity": 0.5}, signed_in(200)),
     ("put", "/api/v1/me/preferences/", {"top_picks_source": "content"}, signed_in(400)),
     ("delete", "/api/v1/me/preferences/", None, signed_in(200)),
+    ("post", "/api/v1/me/ratings/import/preview/", {}, signed_in(415)),  # JSON, not the multipart upload it takes
+    ("post", "/api/v1/me/ratings/import/", {"plan": "forged"}, signed_in(400)),  # a plan not signed here
     ("get", "/api/v1/me/recommendations/", None, signed_in(200)),
     ("get", "/api/v1/me/rows/", None, signed_in(200)),
     ("get", "/api/v1/me/rows/no-such-row/", None, signed_in(404)),

@@ -127,3 +127,86 @@ def test_importing_needs_a_signed_in_person(client, db):
     assert client.get(reverse("ratings:history_import")).status_code == 302
     assert upload(client, LETTERBOXD).status_code == 302
     assert not Rating.objects.exists()
+
+
+# -- ambiguous titles, resolved by hand ----------------------------------------------------------------------------
+
+TWINS = (
+    "Date,Name,Year,Letterboxd URI,Rating\n"
+    "2024-02-01,Solaris,1972,https://boxd.it/6,5\n"
+    "2024-02-02,Crash,1996,https://boxd.it/7,4\n"
+    "2024-02-03,Solaris,2003,https://boxd.it/8,2.5\n"
+)
+
+
+@pytest.fixture
+def twins(db):
+    return {
+        "solaris72": MovieFactory(title="Solaris", year=1972),
+        "solaris02": MovieFactory(title="Solaris", year=2002),
+        "crash": MovieFactory(title="Crash", year=1996),
+        "crash_too": MovieFactory(title="Crash", year=1996),
+    }
+
+
+def test_a_title_with_two_films_that_year_or_only_a_near_year_is_ambiguous(twins):
+    matches = match(*read_export(TWINS.encode()))
+
+    assert [movie for _, movie in matches.found] == [twins["solaris72"]]  # one film of that title and year
+    ambiguous = {row.line: movies for row, movies in matches.ambiguous}
+    assert ambiguous == {3: [twins["crash"], twins["crash_too"]], 4: [twins["solaris02"]]}  # 2003 is near 2002
+    assert not matches.unmatched
+
+
+def test_the_person_picks_for_each_ambiguous_line_or_leaves_it_out(client, user, twins):
+    client.force_login(user)
+    preview = upload(client, TWINS).content.decode()
+    assert "Which one did you mean? (2)" in preview and 'name="pick-3"' in preview
+    plan = preview.split('name="plan" value="')[1].split('"')[0]
+
+    wrong = client.post(reverse("ratings:history_import"), {"plan": plan, "pick-3": str(twins["solaris02"].pk)})
+    assert wrong.status_code == 400 and "line 3" in wrong.content.decode()
+    assert not Rating.objects.filter(user=user).exists()  # nothing half-written
+
+    client.post(reverse("ratings:history_import"), {"plan": plan, "pick-3": str(twins["crash_too"].pk), "pick-4": ""})
+    scores = dict(Rating.objects.filter(user=user).values_list("movie_id", "score"))
+    assert scores == {twins["solaris72"].pk: 5.0, twins["crash_too"].pk: 4.0}  # line 4 left out
+
+
+def test_the_api_previews_then_imports_with_picks_and_names_what_is_wrong(api_as, user, twins):
+    api = api_as(user)
+    preview = api.post(
+        "/api/v1/me/ratings/import/preview/", {"export": SimpleUploadedFile("ratings.csv", TWINS.encode())}
+    )
+    body = preview.json()
+    assert preview.status_code == 200 and not Rating.objects.exists()
+    assert [row["movie"]["id"] for row in body["found"]] == [twins["solaris72"].pk]
+    assert [[c["id"] for c in row["candidates"]] for row in body["ambiguous"]] == [
+        [twins["crash"].pk, twins["crash_too"].pk],
+        [twins["solaris02"].pk],
+    ]
+
+    wrong = api.post("/api/v1/me/ratings/import/", {"plan": body["plan"], "picks": {"3": 999999}}, format="json")
+    changed = api.post("/api/v1/me/ratings/import/", {"plan": body["plan"] + "x"}, format="json")
+    broken = api.post(
+        "/api/v1/me/ratings/import/preview/",
+        {"export": SimpleUploadedFile("r.csv", TWINS.replace(",5\n", ",five\n").encode())},
+    )
+    assert wrong.status_code == 400 and "picks" in wrong.json()["error"]["fields"]
+    assert changed.status_code == 400 and "plan" in changed.json()["error"]["fields"]
+    assert broken.status_code == 400 and "line 2" in str(broken.json()["error"]["fields"]["export"])
+    assert not Rating.objects.exists()
+
+    done = api.post(
+        "/api/v1/me/ratings/import/", {"plan": body["plan"], "picks": {"4": twins["solaris02"].pk}}, format="json"
+    )
+    assert done.json() == {"added": 2, "kept": 0}
+    assert set(Rating.objects.filter(user=user).values_list("movie_id", flat=True)) == {
+        twins["solaris72"].pk,
+        twins["solaris02"].pk,
+    }
+
+
+def test_importing_through_the_api_needs_a_signed_in_person(api_client, db):
+    assert api_client.post("/api/v1/me/ratings/import/preview/", {}).status_code == 401
+    assert api_client.post("/api/v1/me/ratings/import/", {}, format="json").status_code == 401
