@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from catalog.importers.errors import MalformedFile, SourceUnavailable
 from catalog.importers.variants import Layout, Variant
@@ -490,6 +491,60 @@ def _csv_rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, list[s
             raise MalformedFile(path.name, reader.line_num, f"cannot be parsed as CSV ({error})") from None
 
 
+RATING_COLUMNS = ("userId", "movieId", "rating", "timestamp")
+#: Rows pandas reads at a time: about 40 MB of typed columns.
+PANDAS_CHUNK = 1_000_000
+
+
+def _csv_ratings(path: Path, progress: Progress) -> RatingColumns:
+    """ratings.csv through pandas (``read_csv`` with explicit dtypes, in chunks): ml-25m's 25 million rows in
+    seconds rather than the minutes of a Python loop.
+
+    Every value is checked as the line-by-line reader checks it. If pandas cannot read the file as typed (a word
+    where a number goes, a missing field), the line-by-line reader reads it instead, so the error still names
+    the line; so does a value out of range, found here by its position in the chunk.
+    """
+    parts: list[tuple[np.ndarray, ...]] = []
+    try:
+        chunks = pd.read_csv(
+            path, dtype={"userId": "int64", "movieId": "int64", "rating": "float64", "timestamp": "int64"},
+            chunksize=PANDAS_CHUNK, encoding="utf-8-sig", skip_blank_lines=True,
+        )  # fmt: skip
+        for index, chunk in enumerate(chunks):
+            if tuple(column.strip() for column in chunk.columns) != RATING_COLUMNS:
+                raise ValueError("not the ratings header")
+            users, movies = chunk["userId"].to_numpy(), chunk["movieId"].to_numpy()
+            scores, stamps = chunk["rating"].to_numpy(), chunk["timestamp"].to_numpy()
+            bad = (users <= 0) | (movies <= 0) | ~np.isfinite(scores)
+            bad |= (stamps < TIMESTAMP_RANGE[0]) | (stamps > TIMESTAMP_RANGE[1])
+            if bad.any():
+                row = int(np.argmax(bad))
+                number = 2 + index * PANDAS_CHUNK + row  # the header is line 1
+                _id(path.name, number, str(users[row]), "user id")
+                _id(path.name, number, str(movies[row]), "movie id")
+                _score(path.name, number, str(scores[row]))
+                _timestamp(path.name, number, str(stamps[row]))
+            parts.append((users, movies, scores, stamps))
+            progress(len(chunk))
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
+        return _csv_ratings_by_line(path, progress)
+    if not parts:
+        return RatingColumns.empty()
+    return RatingColumns(*(np.concatenate([part[k] for part in parts]) for k in range(4)))
+
+
+def _csv_ratings_by_line(path: Path, progress: Progress) -> RatingColumns:
+    buffer, name = _RatingBuffer(progress), path.name
+    for number, (user, movie, score, timestamp) in _csv_rows(path, RATING_COLUMNS):
+        buffer.add(
+            _id(name, number, user, "user id"),
+            _id(name, number, movie, "movie id"),
+            _score(name, number, score),
+            _timestamp(name, number, timestamp),
+        )
+    return buffer.columns()
+
+
 def _read_csv_variant(variant: Variant, directory: Path, progress: Progress) -> Dataset:
     missing: Counter[str] = Counter()
     ignored: Counter[str] = Counter()
@@ -500,15 +555,7 @@ def _read_csv_variant(variant: Variant, directory: Path, progress: Progress) -> 
         for number, (movie_id, title, genres) in _csv_rows(movie_path, ("movieId", "title", "genres"))
     ]
 
-    rating_path = _require(directory, "ratings.csv", variant)
-    buffer, name = _RatingBuffer(progress), rating_path.name
-    for number, (user, movie, score, timestamp) in _csv_rows(rating_path, ("userId", "movieId", "rating", "timestamp")):
-        buffer.add(
-            _id(name, number, user, "user id"),
-            _id(name, number, movie, "movie id"),
-            _score(name, number, score),
-            _timestamp(name, number, timestamp),
-        )
+    ratings = _csv_ratings(_require(directory, "ratings.csv", variant), progress)
 
     tags = []
     tag_path = directory / "tags.csv"
@@ -538,7 +585,7 @@ def _read_csv_variant(variant: Variant, directory: Path, progress: Progress) -> 
     return Dataset(
         variant,
         _keep_last(movies, "movie", ignored),
-        buffer.columns(),
+        ratings,
         tags=tags,
         links=_keep_last(links, "link", ignored),
         has_links=link_path.is_file(),

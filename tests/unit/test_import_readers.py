@@ -235,6 +235,20 @@ def test_a_missing_required_file_is_named(tmp_path):
             "userId,movieId,rating,timestamp\n1,1,***,1\n",
             "ratings.csv line 2: rating '***' is not a number",
         ),
+        (  # typed by pandas, then out of range: found by its place in the chunk
+            "ml-latest-small",
+            write_csv,
+            "ratings.csv",
+            "userId,movieId,rating,timestamp\n1,1,3,1\n1,2,3,1\n0,3,3,1\n",
+            "ratings.csv line 4: user id must be positive, got 0",
+        ),
+        (
+            "ml-latest-small",
+            write_csv,
+            "ratings.csv",
+            "userId,movieId,rating,timestamp\n1,1,3,1\n1,2,3,99999999999999\n",
+            "ratings.csv line 3: timestamp 99999999999999 is not a time",
+        ),
         (
             "ml-latest-small",
             write_csv,
