@@ -186,3 +186,28 @@ def test_a_view_only_staff_member_cannot_activate_a_rejected_version(client, mon
     assert activated == []
     version.refresh_from_db()
     assert version.status == ModelVersion.Status.REJECTED
+
+
+def test_staff_start_an_experiment_in_the_admin_one_at_a_time_and_stop_it_with_the_action(client, staff_user):
+    from recommender.models import Experiment, Inspection, ModelVersion
+
+    a, b = (ModelVersion.objects.create(family="blend", algorithms=["blend"], artifact_path=f"b/{n}") for n in (1, 2))
+    unsaved = ModelVersion.objects.create(family="blend", algorithms=["blend"])
+    client.force_login(staff_user)
+    add = reverse("admin:recommender_experiment_add")
+
+    form = client.get(add)
+    started = client.post(add, {"name": "challenger", "kind": "split", "arm_a": a.pk, "arm_b": b.pk})
+    second = client.post(add, {"name": "another", "kind": "interleave", "arm_a": b.pk, "arm_b": a.pk})
+    no_artifact = client.post(add, {"name": "x", "kind": "split", "arm_a": a.pk, "arm_b": unsaved.pk})
+
+    assert form.status_code == 200 and started.status_code == 302
+    experiment = Experiment.objects.get()
+    assert (experiment.status, experiment.created_by) == ("running", staff_user)
+    assert "Another experiment is running" in second.content.decode() and no_artifact.status_code == 200
+    changelist = reverse("admin:recommender_experiment_changelist")
+    assert client.get(changelist).status_code == 200
+    client.post(changelist, {"action": "stop", "_selected_action": [experiment.pk]})
+    assert Experiment.objects.get().status == "stopped"
+    assert client.get(reverse("admin:recommender_inspection_changelist")).status_code == 200
+    assert not Inspection.objects.exists()
