@@ -165,3 +165,54 @@ def _copy_upsert(plan: _Plan, rows: Iterable[Sequence[object]], progress: Callab
             [value for _, value in plan.constants],
         )
         cursor.execute(f"DROP TABLE {stage}")
+
+
+def rows_load_fresh(
+    *,
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """PostgreSQL, into an empty table (a first import): load first, build the indexes afterwards.
+
+    1. Note the table's unique and foreign-key constraints and its other indexes (the primary key stays), and
+       drop them: maintaining them row by row is most of what a large load costs.
+    2. COPY the rows straight into the table (no staging table, no ON CONFLICT: there is nothing to conflict
+       with, and the caller guarantees no two rows share their unique fields).
+    3. Recreate every index and constraint from its own definition; adding them back checks every row once.
+
+    All of it runs inside the caller's transaction, DDL included, so a failed import leaves the table (and its
+    indexes) as they were. Columns the rows do not carry get what ``rows_upsert`` would give them.
+    """
+    plan = _Plan.for_model(model, fields=[model._meta.get_field(name) for name in fields], unique=[], update=[])
+    progress = progress or (lambda count: None)
+    quote = connection.ops.quote_name
+    constants = [value for _, value in plan.constants]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype IN ('u', 'f') ORDER BY conname",
+            [plan.db_table],
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = %s "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass) "
+            "ORDER BY indexname",
+            [plan.db_table, plan.db_table],
+        )
+        indexes = cursor.fetchall()
+        for name, _ in constraints:
+            cursor.execute(f"ALTER TABLE {plan.table} DROP CONSTRAINT {quote(name)}")
+        for name, _ in indexes:
+            cursor.execute(f"DROP INDEX {quote(name)}")
+        with cursor.copy(f"COPY {plan.table} ({plan.columns}) FROM STDIN") as copy:
+            for batch in _batches(rows, BATCH_SIZE):
+                for row in batch:
+                    copy.write_row((*row, *constants))
+                progress(len(batch))
+        for _, definition in indexes:
+            cursor.execute(definition)
+        for name, definition in constraints:
+            cursor.execute(f"ALTER TABLE {plan.table} ADD CONSTRAINT {quote(name)} {definition}")

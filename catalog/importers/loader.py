@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.text import slugify
 from tqdm import tqdm
 
-from catalog.importers.bulk import BATCH_SIZE, rows_upsert
+from catalog.importers.bulk import BATCH_SIZE, rows_load_fresh, rows_upsert
 from catalog.importers.preprocess import CleanDataset, dataset_clean
 from catalog.importers.readers import read_dataset
 from catalog.importers.report import ImportReport
@@ -262,9 +262,13 @@ def _ratings_upsert(
             ):
                 yield user, movie, score, datetime.fromtimestamp(timestamp, tz=UTC)
 
+    fields = ["user_id", "movie_id", "score", "created"]
+    if connection.vendor == "postgresql" and not Rating.objects.exists():  # a first import: load, then index
+        rows_load_fresh(model=Rating, fields=fields, rows=rows(), progress=progress)
+        return
     rows_upsert(
         model=Rating,
-        fields=["user_id", "movie_id", "score", "created"],
+        fields=fields,
         rows=rows(),
         unique_fields=["user", "movie"],
         update_fields=["score", "created"],
