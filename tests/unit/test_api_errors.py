@@ -108,6 +108,8 @@ def test_schema_documents_every_endpoint_and_the_error_format(api_client):
         "/api/v1/genres/",
         "/api/v1/me/ratings/",
         "/api/v1/me/ratings/{movie_id}/",
+        "/api/v1/me/ratings/import/",
+        "/api/v1/me/ratings/import/preview/",
         "/api/v1/me/feedback/",
         "/api/v1/me/feedback/{id}/",
         "/api/v1/me/preferences/",
