@@ -22,7 +22,7 @@ from recommender.algorithms.base import Recommender
 from recommender.evaluation import metrics
 from recommender.models import Inspection, ModelVersion
 from recommender.rows import Taste, percentiles
-from recommender.services import taste_for
+from recommender.services import page_picks, taste_for
 
 SOURCE_LABELS = dict(TopPicksSource.choices)
 #: People whose pages the movie inspector lays out (the most recently active), and the most it may be asked for.
@@ -43,6 +43,7 @@ class InspectedCard:
     model_scores: list[float | None]  # one per InspectedPage.models
     reason: str
     predicted_rating: float | None
+    arm: str = ""  # while an interleaving experiment runs: the arm that put the card there
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,18 @@ def _finite(value: float) -> float | None:
 
 
 def person_page(person: AbstractBaseUser, *, limit: int) -> InspectedPage:
-    """``person``'s rows exactly as they are served at ``limit`` cards, each card scored by every active model."""
+    """``person``'s rows exactly as they are served at ``limit`` cards, each card scored by every active model.
+
+    During an experiment the models are the person's arm's (``taste_for``), and an interleaved Top picks row is
+    the drafted one, each card marked with its arm.
+    """
     taste = taste_for(person)
     catalog = taste.catalog
     models = active_models(taste)
     scores = [taste.scores(model) for _, model in models]
     blend = percentiles(taste.blend_scores)
     rows = []
-    for spec, picks in taste.page(limit).rows():
+    for spec, picks, arms in page_picks(user=person, limit=limit):
         cards = []
         for pick in picks:
             position = int(catalog.positions([pick.movie_id])[0][0])
@@ -106,6 +111,7 @@ def person_page(person: AbstractBaseUser, *, limit: int) -> InspectedPage:
                     model_scores=[_finite(vector[position]) for vector in scores],
                     reason=pick.reason,
                     predicted_rating=pick.predicted_rating,
+                    arm=(arms or {}).get(pick.movie_id, ""),
                 )
             )
         rows.append(InspectedRow(key=spec.key, title=spec.title, cards=cards))

@@ -187,13 +187,21 @@ def recommend_row(*, user: User, key: str, limit: int = 12, source: str | None =
     return Row(key=key, title=title, cards=_cards(picks), **_split_arms(experiment, arm, picks))
 
 
+def page_picks(
+    *, user: User, limit: int = 12, source: str | None = None
+) -> list[tuple[RowSpec, list[Pick], dict[int, str] | None]]:
+    """The page as served, before movies are fetched: (row, picks, the arm of each pick while an interleaving
+    experiment runs, else None). The inspector reads this too, so it shows exactly what the person sees."""
+    experiment, _ = _experiment_arm(user)
+    if experiment is not None and experiment.kind == Experiment.Kind.INTERLEAVE:
+        return _interleaved_rows(user, limit, source, experiment)
+    return [(spec, picks, None) for spec, picks in taste_for(user, source=source).page(limit).rows()]
+
+
 def recommend_rows(*, user: User, limit: int = 12, source: str | None = None) -> list[Row]:
     """Every row of the page, no movie twice, empty rows dropped; the anonymous page for None / anonymous."""
     experiment, arm = _experiment_arm(user)
-    if experiment is not None and experiment.kind == Experiment.Kind.INTERLEAVE:
-        rows = _interleaved_rows(user, limit, source, experiment)
-    else:
-        rows = [(spec, picks, None) for spec, picks in taste_for(user, source=source).page(limit).rows()]
+    rows = page_picks(user=user, limit=limit, source=source)
     movies = selectors.movies_by_id([pick.movie_id for _, picks, _ in rows for pick in picks])
     built = [
         Row(key=spec.key, title=spec.title, cards=_cards(picks, movies), experiment_id=experiment.pk, arms=arms)

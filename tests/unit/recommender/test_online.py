@@ -184,3 +184,16 @@ def test_the_results_page_shows_each_arm_and_stopping_needs_the_change_permissio
     )
     assert client.post(url).status_code == 302
     assert Experiment.objects.get().status == Experiment.Status.STOPPED
+
+
+def test_the_inspector_shows_the_interleaved_row_the_person_is_served_with_each_cards_arm(serving, arms, alice):
+    from recommender import inspector
+
+    online.experiment_start(name="mix", kind=Experiment.Kind.INTERLEAVE, arm_a=arms[0], arm_b=arms[1])
+    served = services.recommend_row(user=alice, key="top-picks", limit=8)
+
+    inspected = inspector.person_page(alice, limit=8).rows[0]
+
+    assert [(card.movie_id, card.arm) for card in inspected.cards] == [
+        (card.movie.pk, served.arms[card.movie.pk]) for card in served.cards
+    ]
