@@ -1,4 +1,5 @@
-"""The importer's PostgreSQL path: COPY into a staging table, then INSERT ... ON CONFLICT."""
+"""The importer's PostgreSQL paths: a first import COPYs ratings straight in and indexes afterwards; later imports
+COPY into a staging table, then INSERT ... ON CONFLICT."""
 
 from __future__ import annotations
 
@@ -29,15 +30,29 @@ def _import(variant: str, path) -> str:
     return out.getvalue()
 
 
-def test_rows_go_through_a_staging_table_and_on_conflict(tmp_path):
-    with CaptureQueriesContext(connection) as queries:
-        _import("ml-latest-small", write_csv(tmp_path))
+def test_a_first_import_loads_then_indexes_and_a_later_one_goes_through_staging_and_on_conflict(tmp_path):
+    folder = write_csv(tmp_path)
+    with CaptureQueriesContext(connection) as first:
+        _import("ml-latest-small", folder)
+    (folder / "ratings.csv").write_text(
+        (folder / "ratings.csv").read_text().replace("1,1,3,964982703", "1,1,4,964982703")
+    )
+    with CaptureQueriesContext(connection) as later:
+        _import("ml-latest-small", folder)
 
-    statements = [query["sql"] for query in queries.captured_queries]
-    rating_inserts = [sql for sql in statements if sql.startswith('INSERT INTO "ratings_rating"')]
+    def statements(queries, prefix: str) -> list[str]:
+        return [query["sql"] for query in queries.captured_queries if query["sql"].startswith(prefix)]
+
+    assert not statements(first, 'INSERT INTO "ratings_rating"')  # COPY straight in, not through staging
+    dropped = statements(first, 'ALTER TABLE "ratings_rating" DROP CONSTRAINT')
+    assert dropped and len(statements(first, 'ALTER TABLE "ratings_rating" ADD CONSTRAINT')) == len(dropped)
+    rating_inserts = statements(later, 'INSERT INTO "ratings_rating"')
     assert len(rating_inserts) == 1
     assert 'FROM "import_stage_ratings_rating" ON CONFLICT ("user_id", "movie_id") DO UPDATE' in rating_inserts[0]
-    assert Rating.objects.count() == 6
+    assert (
+        Rating.objects.count() == 6
+        and Rating.objects.get(user__profile__movielens_id=1, movie__movielens_id=1).score == 4
+    )
     assert MovieTag.objects.get(movie__movielens_id=1, tag__name="funny").count == 3
 
 
