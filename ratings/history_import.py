@@ -109,12 +109,15 @@ def read_export(data: bytes) -> tuple[str, list[ExportRow]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    reader = csv.reader(io.StringIO(text))
-    header = [column.strip() for column in next(reader, [])]
-    if tuple(header[: len(LETTERBOXD)]) == LETTERBOXD:
-        return "Letterboxd", _rows(reader, header, "Name", "Rating", scale=1.0)
-    if all(column in header for column in IMDB_REQUIRED):
-        return "IMDb", _rows(reader, header, "Title", "Your Rating", scale=0.5, imdb="Const")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [column.strip() for column in next(reader, [])]
+        if tuple(header[: len(LETTERBOXD)]) == LETTERBOXD:
+            return "Letterboxd", _rows(reader, header, "Name", "Rating", scale=1.0)
+        if all(column in header for column in IMDB_REQUIRED):
+            return "IMDb", _rows(reader, header, "Title", "Your Rating", scale=0.5, imdb="Const")
+    except csv.Error as error:  # a stray quote or line break the CSV reader cannot place
+        raise ImportFileError(f"line {reader.line_num}: cannot be read as CSV ({error})") from None
     raise ImportFileError(
         "line 1: not a Letterboxd ratings.csv (Date,Name,Year,Letterboxd URI,Rating) "
         "nor an IMDb ratings export (Const,Your Rating,...,Title,...,Year)"

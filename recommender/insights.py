@@ -88,8 +88,9 @@ class ServedRow:
 
 
 def model_comparison() -> dict[str, object]:
+    # The newest creation time too: ids start again in a recreated database, whose cache may outlive it.
     state = ModelVersion.objects.aggregate(
-        newest=Max("id"), finished=Max("finished"), activated=Max("activated"), n=Count("id")
+        newest=Max("id"), created=Max("created"), finished=Max("finished"), activated=Max("activated"), n=Count("id")
     )
     key = "insights:models:" + cache_key_part(state.values())
     return cache.get_or_set(key, _build, CACHE_SECONDS)

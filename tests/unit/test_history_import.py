@@ -113,6 +113,14 @@ def test_a_changed_plan_is_refused_and_nothing_is_written(client, user, catalog)
     assert not Rating.objects.filter(user=user).exists()
 
 
+def test_a_file_the_csv_reader_cannot_place_is_an_import_error_naming_the_line():
+    with pytest.raises(ImportFileError, match="line 1: cannot be read as CSV"):
+        read_export(b"Date," + b"x" * 200_000 + b"\n")  # a field past the CSV reader's limit
+    # A carriage return inside a field (what the schema fuzzer sent) is read, not a server error.
+    with pytest.raises(ImportFileError, match="line 1: not a Letterboxd"):
+        read_export(b'Date,Name,"Year\rLetterboxd URI",Rating\n')
+
+
 def test_a_bad_file_is_a_400_naming_the_line_and_a_huge_one_413(client, user, catalog, monkeypatch):
     client.force_login(user)
     bad = upload(client, LETTERBOXD.replace("4.5\n", "four\n", 1))
