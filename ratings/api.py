@@ -179,7 +179,11 @@ class MyHistoryPreviewView(APIView):
     @extend_schema(
         summary="Preview importing a Letterboxd or IMDb ratings export (writes nothing)",
         request={"multipart/form-data": ImportUploadSerializer},
-        responses={200: ImportPreviewSerializer},
+        responses={
+            200: ImportPreviewSerializer,
+            413: OpenApiResponse(description="The upload is larger than the API's body limit."),
+            415: OpenApiResponse(description="Not a multipart/form-data upload."),
+        },
     )
     def post(self, request: Request) -> Response:
         upload = ImportUploadSerializer(data=request.data)
