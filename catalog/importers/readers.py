@@ -294,6 +294,15 @@ class _RatingBuffer:
         if len(self.users) % _PROGRESS_EVERY == 0:
             self.progress(_PROGRESS_EVERY)
 
+    def add_text(self, name: str, number: int, user: str, movie: str, score: str, timestamp: str) -> None:
+        """One line's four fields as read, each checked (the error names ``name`` and line ``number``)."""
+        self.add(
+            _id(name, number, user, "user id"),
+            _id(name, number, movie, "movie id"),
+            _score(name, number, score),
+            _timestamp(name, number, timestamp),
+        )
+
     def columns(self) -> RatingColumns:
         self.progress(len(self.users) % _PROGRESS_EVERY)
         return RatingColumns(
@@ -307,13 +316,7 @@ class _RatingBuffer:
 def _delimited_ratings(path: Path, separator: str, encoding: str, progress: Progress) -> RatingColumns:
     buffer, name = _RatingBuffer(progress), path.name
     for number, line in _lines(path, encoding):
-        user, movie, score, timestamp = _split(name, number, line, separator, 4)
-        buffer.add(
-            _id(name, number, user, "user id"),
-            _id(name, number, movie, "movie id"),
-            _score(name, number, score),
-            _timestamp(name, number, timestamp),
-        )
+        buffer.add_text(name, number, *_split(name, number, line, separator, 4))
     return buffer.columns()
 
 
@@ -535,13 +538,8 @@ def _csv_ratings(path: Path, progress: Progress) -> RatingColumns:
 
 def _csv_ratings_by_line(path: Path, progress: Progress) -> RatingColumns:
     buffer, name = _RatingBuffer(progress), path.name
-    for number, (user, movie, score, timestamp) in _csv_rows(path, RATING_COLUMNS):
-        buffer.add(
-            _id(name, number, user, "user id"),
-            _id(name, number, movie, "movie id"),
-            _score(name, number, score),
-            _timestamp(name, number, timestamp),
-        )
+    for number, fields in _csv_rows(path, RATING_COLUMNS):
+        buffer.add_text(name, number, *fields)
     return buffer.columns()
 
 
