@@ -9,6 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from ratings.models import Rating
+from recommender import data as data_module
 from recommender.data import history_for_user, interactions_from_db, snapshot_from_db
 from tests.factories import GenreFactory, MovieFactory, MovieTagFactory, RatingFactory, UserFactory
 
@@ -71,6 +73,38 @@ def test_export_runs_a_fixed_number_of_queries_whatever_the_size():
     assert len(queries) <= 8
     assert len(snapshot.interactions) == 15
     assert snapshot.last_rating_id == max(RatingFactory._meta.model.objects.values_list("id", flat=True))
+
+
+def test_export_in_small_chunks_gives_every_rating_exactly(monkeypatch):
+    # given 30 ratings with times to the microsecond, read a few lines (PostgreSQL) or rows at a time
+    monkeypatch.setattr(data_module, "COPY_CHUNK_BYTES", 100)
+    monkeypatch.setattr(data_module, "BATCH_ROWS", 7)
+    people, films = UserFactory.create_batch(5), MovieFactory.create_batch(6)
+    for i, (person, film) in enumerate((p, f) for p in people for f in films):
+        RatingFactory(
+            user=person, movie=film, score=0.5 + (i % 10) / 2, created=START + timedelta(microseconds=i * 1_234_567)
+        )
+
+    # when exported
+    snapshot = snapshot_from_db()
+
+    # then each rating arrives once, with its score and its time to the microsecond
+    data = snapshot.interactions
+    exported = sorted(
+        zip(
+            data.user_ids[data.users].tolist(),
+            data.item_ids[data.items].tolist(),
+            data.ratings.tolist(),
+            data.timestamps.tolist(),
+            strict=True,
+        )
+    )
+    stored = sorted(
+        (user, movie, score, created.timestamp())
+        for user, movie, score, created in Rating.objects.values_list("user_id", "movie_id", "score", "created")
+    )
+    assert exported == stored and len(stored) == 30
+    assert snapshot.last_rating_id == Rating.objects.order_by("-id").values_list("id", flat=True)[0]
 
 
 def test_empty_database_exports_empty_interactions():

@@ -448,6 +448,27 @@ def test_the_holdout_is_each_experienced_persons_latest_rating_and_newcomers_tra
     assert len(split.train) + len(split.test) == len(data)
 
 
+def test_a_large_holdout_is_a_seeded_sample_of_people_and_the_rest_keep_their_latest_rating():
+    # given 40 people with 7 ratings each
+    rng = np.random.default_rng(3)
+    users = np.repeat(np.arange(40), 7)
+    items = np.concatenate([rng.choice(100, size=7, replace=False) for _ in range(40)])
+    data = Interactions.from_ids(users, items, np.full(len(users), 4.0), np.tile(np.arange(7), 40))
+
+    # when split with room for 10 people, twice
+    first = training.holdout_split(data, min_history=5, max_people=10)
+    again = training.holdout_split(data, min_history=5, max_people=10)
+
+    # then 10 different people hold out one rating each, the same 10 both times, and nothing is lost
+    held = first.test.user_ids[first.test.users]
+    assert len(held) == 10 and len(set(held.tolist())) == 10
+    assert held.tolist() == again.test.user_ids[again.test.users].tolist()
+    assert len(first.train) + len(first.test) == len(data)
+    assert "sample of 10 of 40" in first.name
+    # and with no limit, all 40 are held out
+    assert len(training.holdout_split(data, min_history=5, max_people=None).test) == 40
+
+
 @pytest.mark.django_db
 def test_a_retrain_request_sends_a_forced_run_unless_a_queued_run_will_train_pending_changes(sent):
     # given nothing pending: the request sends a forced run
