@@ -26,7 +26,7 @@ test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(PY) -m recommender.bench $(BENCH_ARGS)
+	$(PY) -m scripts.bench.accuracy $(BENCH_ARGS)
 
 # Surprise and implicit, for the benchmark's side-by-side (optional; make bench uses them when present).
 ANCHORS_VENV ?= .venv-anchors
@@ -38,7 +38,7 @@ $(ANCHORS_VENV)/.installed: requirements-anchors.txt
 
 # Hyper-parameters on validation data only, e.g. make tune TUNE_ARGS='--algorithm svd --protocol folds --set factors=50|100'
 tune: install
-	$(PY) -m recommender.tune $(TUNE_ARGS)
+	$(PY) -m scripts.bench.tune $(TUNE_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -21,7 +21,7 @@ best NDCG@10, one weight at a time (coordinate ascent, Metzler & Croft 2007). Th
 are refitted on all the data, and the weights carry over.
 
 The defaults were chosen on ml-100k's temporal protocol, on the inner validation split only (each
-person's second-to-last rating; see ``python -m recommender.tune``), never on its test movies.
+person's second-to-last rating; see ``python -m scripts.bench.tune``), never on its test movies.
 """
 
 from __future__ import annotations

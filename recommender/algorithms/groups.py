@@ -20,7 +20,7 @@ MIN_RATINGS = 20
 #: Members shown on a group's card.
 SHOWN = 4
 #: Members a pick adds to the person's history. Chosen on ml-100k's temporal inner validation split (each person's
-#: second-to-last rating, seed 0; `python -m recommender.bench_onboarding --validation --seeded N`): NDCG@10 of
+#: second-to-last rating, seed 0; `python -m scripts.bench.onboarding --validation --seeded N`): NDCG@10 of
 #: the first Top picks after 3 groups 0.0226 at 8, 0.0218 at 1, 0.0179 at 3 (no history at all: 0.0214; ten
 #: ratings: 0.0298). All within the noise of one another. On the same split, at 8: seeding each group's most
 #: typical members (nearest its centre, ``--order central``) gave 0.0167, and leaving the seeded members

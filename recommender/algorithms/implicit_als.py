@@ -10,7 +10,7 @@ implicit's negative feedback (a confident zero). With ``like_threshold`` 0 every
 
 This module replaced our own conjugate-gradient implementation, which the library beat on the same
 validation splits and budget: ours 0.0790 against its 0.0841 validation NDCG@10, and 0.0561 ± 0.0015
-against 0.0691 ± 0.0016 on the temporal test part (``recommender.anchors``, 3 seeds).
+against 0.0691 ± 0.0016 on the temporal test part (``scripts.bench.anchors``, 3 seeds).
 """
 
 from __future__ import annotations

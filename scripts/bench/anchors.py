@@ -14,7 +14,7 @@ splits, ranking, tie-breaking and metrics:
 Surprise estimates ratings, so it runs on the folds; implicit ranks, so it runs on the temporal protocol.
 Neither folds a new person in, so they are measured for trained people only.
 
-    .venv-anchors/bin/python -m recommender.anchors --path ../shared/datasets/ml-100k --seeds 3
+    .venv-anchors/bin/python -m scripts.bench.anchors --path ../shared/datasets/ml-100k --seeds 3
 
 prints one JSON document: {protocol: {name: figures, with "params", "validation"}}.
 """
@@ -196,31 +196,31 @@ class ImplicitModel(Recommender):
 #: name -> (module:class, defaults) for this process's ALGORITHMS, and each one's grid (BUDGET settings).
 ANCHORS: dict[str, tuple[str, dict[str, Any], str, dict[str, list[Any]]]] = {
     "surprise SVD": (
-        "recommender.anchors:SurpriseModel",
+        "scripts.bench.anchors:SurpriseModel",
         {"algorithm": "SVD"},
         "folds",
         {"n_factors": [50, 100], "reg_all": [0.02, 0.05]},
     ),
     "surprise SVD++": (
-        "recommender.anchors:SurpriseModel",
+        "scripts.bench.anchors:SurpriseModel",
         {"algorithm": "SVDpp"},
         "folds",
         {"n_factors": [20, 50], "reg_all": [0.02, 0.05]},
     ),
     "surprise KNNBaseline": (
-        "recommender.anchors:SurpriseModel",
+        "scripts.bench.anchors:SurpriseModel",
         {"algorithm": "KNNBaseline"},
         "folds",
         {"k": [20, 40], "shrinkage": [50, 100]},
     ),
     "implicit ALS": (
-        "recommender.anchors:ImplicitModel",
+        "scripts.bench.anchors:ImplicitModel",
         {"algorithm": "ALS"},
         "temporal",
         {"factors": [32, 64], "regularization": [0.01, 0.1]},
     ),
     "implicit BPR": (
-        "recommender.anchors:ImplicitModel",
+        "scripts.bench.anchors:ImplicitModel",
         {"algorithm": "BPR"},
         "temporal",
         {"factors": [32, 64], "learning_rate": [0.01, 0.05]},
@@ -259,7 +259,7 @@ def _log(line: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recommender.anchors", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench.anchors", description=__doc__.split("\n\n")[0])
     parser.add_argument("--path", type=Path, required=True, help="The ml-100k folder.")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--only", action="append", help="Run just this anchor (repeatable).")

@@ -5,7 +5,7 @@ broker (Redis, so that this process and the worker share it)::
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/movierec_bench REDIS_URL=redis://127.0.0.1:6379/0
     celery -A movierec worker -Q default,training --concurrency 2 &
-    DEBUG=0 SECRET_KEY=bench .venv/bin/python -m recommender.bench_retrain [--ratings 100] [--timeout 900]
+    DEBUG=0 SECRET_KEY=bench .venv/bin/python -m scripts.bench.retrain [--ratings 100] [--timeout 900]
 
 1. Note the newest version of each family.
 2. Commit ``--ratings`` ratings through ``ratings.services.rating_upsert`` (the path a person's rating takes,
@@ -19,11 +19,12 @@ The benchmark ratings stay: deleting them would count as changes and start anoth
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
 import numpy as np
+
+from scripts.bench import django_setup
 
 
 def run(*, ratings: int, people: int, timeout: float, seed: int) -> list[str]:
@@ -76,18 +77,14 @@ def run(*, ratings: int, people: int, timeout: float, seed: int) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recommender.bench_retrain", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench.retrain", description=__doc__.splitlines()[0])
     parser.add_argument("--ratings", type=int, default=100, help="ratings in the burst (default 100)")
     parser.add_argument("--people", type=int, default=10, help="people the burst is spread over (default 10)")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for every family (default 900)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    # Django is set up here, not at import, so that `python -m` works without manage.py.
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "movierec.settings")
-    import django
-
-    django.setup()
+    django_setup()
     lines = run(ratings=args.ratings, people=args.people, timeout=args.timeout, seed=args.seed)
     return 1 if any("no new version" in line for line in lines) else 0
 

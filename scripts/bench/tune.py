@@ -1,11 +1,11 @@
-"""``make tune`` (``python -m recommender.tune``): choose an algorithm's hyper-parameters on validation data only.
+"""``make tune`` (``python -m scripts.bench.tune``): choose an algorithm's hyper-parameters on validation data only.
 
 For the temporal protocol the validation movie is each person's second-to-last rating (their last is the
 test, which is never read); for ml-100k's folds it is a seeded 10% of each ``uK.base``. Every setting of
 the grid is fitted on what remains and scored there, with the mean ± sd over ``--seeds``; the table is
 printed best first with the data set, the protocol and the machine, and written to ``--output-dir``.
 
-    python -m recommender.tune --algorithm blend --protocol temporal \\
+    python -m scripts.bench.tune --algorithm blend --protocol temporal \\
         --set 'components=["sequence", "implicit_als"]|["sequence", "implicit_als", "item_knn"]' \\
         --set 'transform="zscore"|"percentile"'
 
@@ -23,12 +23,12 @@ from typing import Any
 
 from recommender.algorithms import ALGORITHMS, build
 from recommender.algorithms.base import set_progress
-from recommender.bench import default_path
 from recommender.evaluation.report import machine_description
 from recommender.evaluation.runner import PROTOCOLS, make_splits
 from recommender.evaluation.splitting import INNER_SHARE
 from recommender.evaluation.tuning import OBJECTIVES, format_entry, format_params, grid, tune
 from recommender.movielens import read_ml100k_folds, read_movielens
+from scripts.bench import default_path
 
 VALIDATION = {
     "temporal": "each person's second-to-last rating (the last is the untouched test)",
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m recommender.tune", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench.tune", description=__doc__.split("\n\n")[0])
     parser.add_argument("--algorithm", required=True, help="A registered algorithm name.")
     parser.add_argument("--protocol", choices=sorted(VALIDATION), default="temporal")
     parser.add_argument("--set", action="append", type=parse_choice, default=[], help="name=value|value ...")

@@ -1,4 +1,4 @@
-"""``make bench`` (``python -m recommender.bench``): the full benchmark on MovieLens 100k, without Django.
+"""``make bench`` (``python -m scripts.bench.accuracy``): the full benchmark on MovieLens 100k, without Django.
 
 1. ml-100k's own five folds (u1..u5 base/test) for every explicit algorithm: mean RMSE, MAE, fit and
    predict seconds over the folds.
@@ -10,7 +10,7 @@
 4. When the anchor libraries' environment exists (``make anchors``, or ``--anchors-python`` /
    ``ANCHORS_PYTHON``), Surprise's SVD, SVD++ and KNNBaseline on the folds and implicit's ALS and BPR on the
    temporal protocol, each tuned with the same budget on the same inner validation splits as ours
-   (``recommender.anchors``), in the same tables.
+   (``scripts.bench.anchors``), in the same tables.
 
 Each of our algorithms runs with ``--seeds`` seeds (3 by default): every figure is the mean ± sd over them,
 and for the temporal protocol each seed also breaks the ties in time its own way. Under each table, the
@@ -46,9 +46,10 @@ from recommender.evaluation.served import DESCRIPTION as SERVED_DESCRIPTION
 from recommender.evaluation.served import ROW_COLUMNS, evaluate_served
 from recommender.evaluation.splitting import Split
 from recommender.movielens import read_ml100k_folds, read_movielens
+from scripts.bench import ROOT, default_path
 
 #: The separately installed environment with the anchor libraries (``make anchors``).
-ANCHORS_PYTHON = Path(__file__).resolve().parent.parent / ".venv-anchors" / "bin" / "python"
+ANCHORS_PYTHON = ROOT / ".venv-anchors" / "bin" / "python"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,17 +151,17 @@ def _report_rows(splits: SplitsBySeed, seeds: list[int], output_dir: Path, *, ne
 
 
 def _anchors(python: str, path: Path, seeds: int) -> dict[str, dict[str, Any]]:
-    """Surprise's and implicit's figures, tuned on the same inner splits (``recommender.anchors``), run by
+    """Surprise's and implicit's figures, tuned on the same inner splits (``scripts.bench.anchors``), run by
     ``python``; {} when it cannot run (the benchmark goes on without them)."""
     print(f"The anchor libraries, tuned on the same inner splits, with {python} ...", flush=True)
     try:
         finished = subprocess.run(
-            [python, "-m", "recommender.anchors", "--path", str(path), "--seeds", str(seeds)],
+            [python, "-m", "scripts.bench.anchors", "--path", str(path), "--seeds", str(seeds)],
             capture_output=True,
             text=True,
             check=True,
             timeout=4 * 3600,  # KNNBaseline scores one (person, movie) pair at a time: the slow part
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=ROOT,
         )
         results = json.loads(finished.stdout)
     except (OSError, subprocess.SubprocessError, json.JSONDecodeError) as error:
@@ -173,15 +174,8 @@ def _anchors(python: str, path: Path, seeds: int) -> dict[str, dict[str, Any]]:
     return results
 
 
-def default_path() -> Path:
-    """``$MOVIELENS_DIR/ml-100k``, else ``shared/datasets/ml-100k`` beside the repository (as the settings do)."""
-    root = os.environ.get("MOVIELENS_DIR")
-    base = Path(root) if root else Path(__file__).resolve().parents[2] / "shared" / "datasets"
-    return base / "ml-100k"
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m recommender.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench.accuracy", description=__doc__.split("\n\n")[0])
     parser.add_argument("--path", type=Path, default=default_path(), help="The ml-100k folder.")
     parser.add_argument("--output-dir", type=Path, default=Path("bench-results"), help="Where the JSON goes.")
     parser.add_argument("--algorithms", default="", help="Comma-separated names (default: every registered one).")

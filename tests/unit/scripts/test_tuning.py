@@ -11,7 +11,7 @@ from recommender.evaluation.leakage import LeakageGuard
 from recommender.evaluation.runner import PROTOCOLS
 from recommender.evaluation.splitting import INNER_SHARE, inner_validation, temporal_leave_last_out
 from recommender.evaluation.tuning import grid, tune
-from recommender.tune import main, parse_choice
+from scripts.bench.tune import main, parse_choice
 from tests.unit.recommender.planted import planted
 
 

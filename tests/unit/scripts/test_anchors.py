@@ -7,8 +7,8 @@ import pytest
 
 from recommender.algorithms import ALGORITHMS
 from recommender.algorithms.interactions import History
-from recommender.anchors import ANCHORS, BUDGET, ImplicitConfig, ImplicitModel, SurpriseConfig, SurpriseModel
 from recommender.evaluation.tuning import grid
+from scripts.bench.anchors import ANCHORS, BUDGET, ImplicitConfig, ImplicitModel, SurpriseConfig, SurpriseModel
 from tests.unit.recommender.planted import planted
 
 

@@ -6,7 +6,7 @@ Run it against a database with MovieLens imported and the models trained::
     .venv/bin/python manage.py migrate -v0
     .venv/bin/python manage.py import_movielens ml-100k --path /work/shared/datasets/ml-100k
     .venv/bin/python manage.py train --sync
-    .venv/bin/python -m recommender.bench_web [--requests 200] [--row top-picks] [--seed 7]
+    .venv/bin/python -m scripts.bench.web [--requests 200] [--row top-picks] [--seed 7]
 
 What it measures, with ``django.test.Client`` (URL routing, middleware, sessions, the view, the templates
 and every query; no network), p50 / p95 / max over ``--requests`` requests, wall and CPU time:
@@ -31,12 +31,13 @@ and each person's controls are reset afterwards.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import sys
 import time
 from typing import TYPE_CHECKING
+
+from scripts.bench import django_setup
 
 if TYPE_CHECKING:  # Django is set up in main(), after the settings module is chosen.
     from django.http import HttpResponse
@@ -103,10 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="Seed for picking people (default 7).")
     args = parser.parse_args(argv)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "movierec.settings")
-    import django
-
-    django.setup()
+    django_setup()
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -189,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             counts.append(f"{name} {len(queries) - registry}{extra}" + (f" ({cards} cards)" if name != "page" else ""))
         print(f"  {person}: " + ", ".join(counts))
 
-    print(f"\nbench_web: {5 * args.requests} timed requests in {time.perf_counter() - started:.1f} s")
+    print(f"\nscripts.bench.web: {5 * args.requests} timed requests in {time.perf_counter() - started:.1f} s")
     return 0
 
 

@@ -6,7 +6,7 @@ Run it against a database with MovieLens imported and every family trained::
     DEBUG=1 .venv/bin/python manage.py migrate -v0
     DEBUG=1 .venv/bin/python manage.py import_movielens ml-100k --path /work/shared/datasets/ml-100k
     DEBUG=1 .venv/bin/python manage.py train --sync
-    DEBUG=0 SECRET_KEY=bench .venv/bin/python -m recommender.bench_serving [--ratings 200] [--people 10] [--pages 50]
+    DEBUG=0 SECRET_KEY=bench .venv/bin/python -m scripts.bench.serving [--ratings 200] [--people 10] [--pages 50]
 
 DEBUG off, as in production: with it on, Django also records every query, which adds to the timings.
 
@@ -26,13 +26,14 @@ The ratings it makes are deleted again at the end.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 import numpy as np
+
+from scripts.bench import django_setup
 
 T = TypeVar("T")
 
@@ -173,7 +174,7 @@ def run(*, ratings: int, people: int, pages: int, limit: int, seed: int) -> list
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recommender.bench_serving", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench.serving", description=__doc__.splitlines()[0])
     parser.add_argument("--ratings", type=int, default=200, help="ratings for the fold-in timing (default 200)")
     parser.add_argument("--people", type=int, default=10, help="people those ratings are spread over (default 10)")
     parser.add_argument("--pages", type=int, default=50, help="people per home-page timing (default 50)")
@@ -181,11 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    # Django is set up here, not at import, so that `python -m` works without manage.py.
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "movierec.settings")
-    import django
-
-    django.setup()
+    django_setup()
     started = time.perf_counter()
     for line in run(ratings=args.ratings, people=args.people, pages=args.pages, limit=args.limit, seed=args.seed):
         print(line, flush=True)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Load test of GET /api/v1/me/recommendations/ under gunicorn (2 sync workers) with wrk.
 #
-#   scripts/bench_api.sh            set up a scratch database (once), then measure
-#   SKIP_SETUP=1 scripts/bench_api.sh   measure only
+#   scripts/bench/api.sh            set up a scratch database (once), then measure
+#   SKIP_SETUP=1 scripts/bench/api.sh   measure only
 #
 # Setup: a scratch PostgreSQL database (DATABASE_URL), migrate, import MovieLens 100k, train every family.
 # Three runs of CONNECTIONS connections for DURATION each: GET /api/v1/me/ (the API stack alone: token lookup,

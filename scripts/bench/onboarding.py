@@ -1,6 +1,6 @@
 """How good are a newcomer's first Top picks after picking 3 taste groups, against after rating 10 movies?
 
-``python -m recommender.bench_onboarding [--path ml-100k] [--seeds 1]`` on MovieLens 100k, without Django:
+``python -m scripts.bench.onboarding [--path ml-100k] [--seeds 1]`` on MovieLens 100k, without Django:
 
 1. Temporal split (each person's latest rating held out, ties in time shuffled with the seed); the served
    ``blend`` is fitted on the training part, and the taste groups are made from its implicit ALS item factors
@@ -29,11 +29,11 @@ import numpy as np
 from recommender.algorithms import build
 from recommender.algorithms.groups import SEEDED, seed_history, taste_groups
 from recommender.algorithms.interactions import History
-from recommender.bench import default_path
 from recommender.evaluation import metrics
 from recommender.evaluation.runner import ranking
 from recommender.evaluation.splitting import inner_validation, temporal_leave_last_out
 from recommender.movielens import read_movielens
+from scripts.bench import default_path
 
 K = 10
 SEED_RATING = 4.5  # as "more like this" enters the fold-in history (recommender.rows.person)
@@ -105,9 +105,7 @@ def spread(values: list[float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m recommender.bench_onboarding", description=__doc__.split("\n\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench.onboarding", description=__doc__.split("\n\n")[0])
     parser.add_argument("--path", type=Path, default=default_path(), help="The ml-100k folder.")
     parser.add_argument("--seeds", type=int, default=1, help="Runs with seeds 0, 1, ...: mean ± sd.")
     parser.add_argument("--seeded", type=int, default=SEEDED, help="Members of each picked group seeded.")

@@ -1,0 +1,1 @@
+"""Developer tools that are not the product: benchmarks, tuning, the demo script."""
