@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test bench tune anchors lint format install install-dev
+.PHONY: demo test bench bench-scale tune anchors lint format install install-dev
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: install-dev
 
 bench: install
 	$(PY) -m scripts.bench.accuracy $(BENCH_ARGS)
+
+# The whole path (generate, import, export, train, serve, admin) at SIZE=ci|1m|10m|25m on PostgreSQL.
+SIZE ?= 1m
+bench-scale: install
+	$(PY) -m scripts.bench.scale --size $(SIZE) $(SCALE_ARGS)
 
 # Surprise and implicit, for the benchmark's side-by-side (optional; make bench uses them when present).
 ANCHORS_VENV ?= .venv-anchors

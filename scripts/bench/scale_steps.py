@@ -1,0 +1,108 @@
+"""The in-process steps of the scale benchmark (``scripts.bench.scale``), each run as its own process.
+
+    python -m scripts.bench.scale_steps export|serve|admin
+
+Each prints ``RESULT`` lines that the benchmark collects.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from scripts.bench import django_setup
+from scripts.bench.web import ROW_URL
+
+#: Requests timed per figure, and different people for the serving figures.
+REQUESTS = 20
+PEOPLE = 200
+
+
+def _ms(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"p50 {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+
+
+def _memory() -> str:
+    """This process's resident and proportional set sizes (PSS splits shared pages among their sharers)."""
+    fields = {}
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
+        name, value, *_ = line.split()
+        fields[name.rstrip(":")] = int(value) / 1024
+    return f"RSS {fields['Rss']:.0f} MB, PSS {fields['Pss']:.0f} MB"
+
+
+def export() -> None:
+    from recommender.data import snapshot_from_db
+
+    data = snapshot_from_db().interactions
+    print(f"RESULT {len(data):,} ratings, {data.n_users:,} people, {data.n_items:,} movies")
+
+
+def serve() -> None:
+    """Load every active model as a web process does, then time rows and the API for many different people."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from recommender import artifacts
+    from recommender.families import FAMILIES
+
+    started = time.perf_counter()
+    loaded = {family: sorted(artifacts.active_models(family)) for family in FAMILIES}
+    print(
+        f"RESULT every model loaded in {time.perf_counter() - started:.1f} s ({sum(map(len, loaded.values()))} models)"
+    )
+    print(f"RESULT {_memory()} with every model loaded")
+    people = list(get_user_model().objects.filter(ratings__isnull=False).distinct().order_by("pk")[:PEOPLE])
+    client = Client(HTTP_HOST="localhost")
+    api, home = [], []
+    for person in people:
+        client.force_login(person)
+        started = time.perf_counter()
+        response = client.get("/api/v1/me/recommendations/?limit=20")
+        api.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.status_code
+    for person in people[-REQUESTS:]:
+        client.force_login(person)
+        started = time.perf_counter()
+        page = client.get("/")
+        assert page.status_code == 200
+        for key in ROW_URL.findall(page.content.decode()):
+            assert client.get(f"/recommendations/rows/{key}/", headers={"HX-Request": "true"}).status_code == 200
+        home.append(time.perf_counter() - started)
+    print(f"RESULT API recommendations, {len(people)} different people, one process: {_ms(api)}")
+    print(f"RESULT home page with every row, {len(home)} other people: {_ms(home)}")
+    print(f"RESULT {_memory()} after serving")
+
+
+def admin() -> None:
+    """The admin movie changelist and a title search, as a superuser, through the full request path."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    staff, _ = get_user_model().objects.get_or_create(
+        username="scale-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(staff)
+    for label, url in (("changelist", "/admin/catalog/movie/"), ("title search", "/admin/catalog/movie/?q=star")):
+        client.get(url)  # warm
+        samples = []
+        for _ in range(REQUESTS):
+            started = time.perf_counter()
+            assert client.get(url).status_code == 200
+            samples.append(time.perf_counter() - started)
+        print(f"RESULT admin {label}: {_ms(samples)}")
+
+
+def main() -> int:
+    django_setup()
+    {"export": export, "serve": serve, "admin": admin}[sys.argv[1]]()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
