@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from catalog.models import Genre, Movie, MovieTag, Tag
+from catalog.selectors import with_rating_stats
 
 
 class DecadeFilter(admin.SimpleListFilter):
@@ -48,25 +49,20 @@ class MovieAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Movie]:
-        # One query for the page: counts and means are annotated, genres prefetched.
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(_rating_count=Count("ratings"), _rating_mean=Avg("ratings__score"))
-            .prefetch_related("genres")
-        )
+        # One query for the page: counts and means are joined from MovieRatingStats, genres prefetched.
+        return with_rating_stats(super().get_queryset(request)).prefetch_related("genres")
 
     @admin.display(description="Genres")
     def genre_list(self, movie: Movie) -> str:
         return ", ".join(genre.name for genre in movie.genres.all())
 
-    @admin.display(description="Ratings", ordering="_rating_count")
+    @admin.display(description="Ratings", ordering="rating_count")
     def rating_count(self, movie: Movie) -> int:
-        return movie._rating_count
+        return movie.rating_count
 
-    @admin.display(description="Mean", ordering="_rating_mean")
+    @admin.display(description="Mean", ordering="rating_mean")
     def rating_mean(self, movie: Movie) -> str:
-        return "–" if movie._rating_mean is None else f"{movie._rating_mean:.2f}"
+        return "–" if movie.rating_mean is None else f"{movie.rating_mean:.2f}"
 
 
 @admin.register(Genre)

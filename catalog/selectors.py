@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Avg, Count, Exists, F, FloatField, Max, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Max, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, NullIf, TruncMonth
 
 from catalog.models import Credit, Genre, Movie, MovieTag
-from ratings.models import SCORES, Profile, Rating
+from ratings.models import SCORES, MovieRatingStats, Profile, Rating, stars_column
 from ratings.selectors import hidden_movie_ids
 
 #: Damping for the ``rating`` order: a movie's mean is pulled towards the global mean as if it had this many
@@ -44,9 +44,11 @@ def movie_list(
     """
     movies = Movie.objects.all()
     for word in q.split():
-        # A word matches the title or the name of someone who directed or played in it (TMDB's credits).
-        in_credits = Credit.objects.filter(movie=OuterRef("pk"), person__name__icontains=word)
-        movies = movies.filter(Q(title__icontains=word) | Exists(in_credits))
+        # A word matches the title or the name of someone who directed or played in it (TMDB's credits). A
+        # UNION of the two id sets, not an OR, so PostgreSQL answers each half from its trigram index.
+        titled = Movie.objects.order_by().filter(title__icontains=word).values("pk")
+        credited = Credit.objects.order_by().filter(person__name__icontains=word).values("movie_id")
+        movies = movies.filter(pk__in=titled.union(credited))
     if genre is not None:
         movies = movies.filter(genres=genre)
     if year_min is not None:
@@ -55,12 +57,12 @@ def movie_list(
         movies = movies.filter(year__lte=year_max)
     if user is not None and user.is_authenticated:
         movies = movies.exclude(pk__in=hidden_movie_ids(user=user))
-    movies = movies.annotate(rating_count=Count("ratings"), rating_mean=Avg("ratings__score"))
+    movies = with_rating_stats(movies)
     name = ordering.removeprefix("-")
     if name == "rating":
         prior = global_mean_rating()
         movies = movies.annotate(
-            rating_damped=(Coalesce(Sum("ratings__score"), 0.0) + Value(prior * RATING_PRIOR_WEIGHT))
+            rating_damped=(Coalesce(F("rating_stats__score_sum"), 0.0) + Value(prior * RATING_PRIOR_WEIGHT))
             / (F("rating_count") + Value(float(RATING_PRIOR_WEIGHT)))
         )
     primary = F(MOVIE_ORDERS[name])
@@ -68,12 +70,25 @@ def movie_list(
     return movies.order_by(primary, "sort_title", "year", "pk").prefetch_related("genres")
 
 
+def with_rating_stats(movies: QuerySet[Movie]) -> QuerySet[Movie]:
+    """``movies`` with ``rating_count`` and ``rating_mean`` annotated from MovieRatingStats (one join, no
+    aggregate over the ratings, so the cost does not grow with them)."""
+    count = Coalesce(F("rating_stats__count"), 0)
+    return movies.annotate(
+        rating_count=count,
+        rating_mean=ExpressionWrapper(
+            F("rating_stats__score_sum") / NullIf(F("rating_stats__count"), 0), output_field=FloatField()
+        ),
+    )
+
+
 def genre_list() -> QuerySet[Genre]:
     return Genre.objects.annotate(movie_count=Count("movies")).order_by("name")
 
 
 def global_mean_rating() -> float:
-    return Rating.objects.aggregate(mean=Avg("score", output_field=FloatField()))["mean"] or 3.5
+    totals = MovieRatingStats.objects.aggregate(n=Sum("count"), total=Sum("score_sum"))
+    return totals["total"] / totals["n"] if totals["n"] else 3.5
 
 
 def title_suggestions(*, user: AbstractBaseUser | AnonymousUser, query: str, limit: int = 8) -> list[Movie]:
@@ -92,10 +107,9 @@ class MovieStats:
 
 
 def movie_stats(*, movie: Movie) -> MovieStats:
-    """Rating count, mean and histogram in one grouped query."""
-    counts = dict(
-        Rating.objects.filter(movie=movie).values_list("score").annotate(n=Count("id")).values_list("score", "n")
-    )
+    """Rating count, mean and histogram: one row of MovieRatingStats."""
+    row = MovieRatingStats.objects.filter(movie=movie).first()
+    counts = {score: n for score, n in row.histogram() if n} if row else {}
     total = sum(counts.values())
     mean = sum(score * n for score, n in counts.items()) / total if total else None
     # Whole stars only unless someone used a half star: 100k-style data would otherwise show five empty bars.
@@ -113,13 +127,16 @@ def movie_tags(*, movie: Movie, limit: int = 15) -> list[MovieTag]:
 
 def data_version() -> tuple[int, str, int]:
     """Changes whenever anything the Insights charts show changes: the cache key for them."""
-    ratings = Rating.objects.aggregate(n=Count("id"), latest=Max("updated"))
-    latest = ratings["latest"].isoformat() if ratings["latest"] else ""
-    return ratings["n"], latest, Profile.objects.count()
+    count = MovieRatingStats.objects.aggregate(n=Sum("count"))["n"] or 0
+    latest = Rating.objects.aggregate(latest=Max("updated"))["latest"]
+    return count, latest.isoformat() if latest else "", Profile.objects.count()
 
 
 def rating_distribution() -> list[tuple[float, int]]:
-    return list(Rating.objects.values_list("score").annotate(n=Count("id")).order_by("score"))
+    """(score, ratings) for the scores anyone gave, in score order."""
+    columns = {score: stars_column(score) for score in SCORES}
+    totals = MovieRatingStats.objects.aggregate(**{name: Sum(name) for name in columns.values()})
+    return [(score, totals[name]) for score, name in columns.items() if totals[name]]
 
 
 def ratings_per_user() -> list[int]:
@@ -128,13 +145,15 @@ def ratings_per_user() -> list[int]:
 
 
 def ratings_per_movie() -> list[int]:
-    return list(Rating.objects.values("movie").annotate(n=Count("id")).order_by("-n").values_list("n", flat=True))
+    return list(MovieRatingStats.objects.filter(count__gt=0).order_by("-count").values_list("count", flat=True))
 
 
 def genre_numbers() -> list[tuple[str, int, float | None]]:
     """(genre, ratings, mean rating) for every genre, most rated first."""
-    rows = Genre.objects.annotate(n=Count("movies__ratings"), mean=Avg("movies__ratings__score")).order_by("-n")
-    return [(genre.name, genre.n, genre.mean) for genre in rows]
+    rows = Genre.objects.annotate(
+        n=Coalesce(Sum("movies__rating_stats__count"), 0), total=Sum("movies__rating_stats__score_sum")
+    ).order_by("-n", "name")
+    return [(genre.name, genre.n, genre.total / genre.n if genre.n else None) for genre in rows]
 
 
 def ratings_per_month() -> list[tuple[date, int]]:

@@ -34,6 +34,51 @@ class Rating(models.Model):
         return f"{self.user} rated {self.movie} {self.score:g}"
 
 
+def stars_column(score: float) -> str:
+    """The MovieRatingStats field counting ``score``: stars_0_5 ... stars_5_0."""
+    return "stars_" + f"{score:.1f}".replace(".", "_")
+
+
+class MovieRatingStats(models.Model):
+    """One movie's rating count, score sum and histogram, kept by database triggers on the ratings table.
+
+    Every write to ratings changes these in the same transaction, whatever makes it: the site, the API, an
+    import's COPY, a cascade when a person or a movie is deleted (``ratings.stats``). Reads then cost one
+    row per movie at any number of ratings. A movie nobody rated has no row.
+    """
+
+    movie = models.OneToOneField(Movie, on_delete=models.CASCADE, primary_key=True, related_name="rating_stats")
+    count = models.PositiveIntegerField(default=0)
+    #: Half stars are exact in binary floating point, so sums of them never drift.
+    score_sum = models.FloatField(default=0.0)
+    stars_0_5 = models.PositiveIntegerField(default=0)
+    stars_1_0 = models.PositiveIntegerField(default=0)
+    stars_1_5 = models.PositiveIntegerField(default=0)
+    stars_2_0 = models.PositiveIntegerField(default=0)
+    stars_2_5 = models.PositiveIntegerField(default=0)
+    stars_3_0 = models.PositiveIntegerField(default=0)
+    stars_3_5 = models.PositiveIntegerField(default=0)
+    stars_4_0 = models.PositiveIntegerField(default=0)
+    stars_4_5 = models.PositiveIntegerField(default=0)
+    stars_5_0 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "movie rating statistics"
+        verbose_name_plural = "movie rating statistics"
+        indexes = [models.Index(fields=["-count"], name="ratings_stats_count")]
+
+    def __str__(self) -> str:
+        return f"{self.movie_id}: {self.count} ratings"
+
+    @property
+    def mean(self) -> float | None:
+        return self.score_sum / self.count if self.count else None
+
+    def histogram(self) -> list[tuple[float, int]]:
+        """(score, how many gave it) for all ten scores."""
+        return [(score, getattr(self, stars_column(score))) for score in SCORES]
+
+
 class Feedback(models.Model):
     Kind = FeedbackKind
 

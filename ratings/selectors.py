@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Q, QuerySet, prefetch_related_objects
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from catalog.models import Genre, Movie
@@ -210,10 +210,9 @@ def onboarding_groups(
     3. A movie goes into the first group that wants it, so no movie shows twice on the page.
     """
     candidates = list(
-        Movie.objects.exclude(ratings__user=user)
-        .annotate(num_ratings=Count("ratings"))
-        .filter(num_ratings__gt=0)
-        .order_by("-num_ratings", "sort_title")
+        Movie.objects.filter(rating_stats__count__gt=0)
+        .exclude(pk__in=Rating.objects.filter(user=user).values("movie_id"))
+        .order_by("-rating_stats__count", "sort_title")
         .prefetch_related("genres")[:pool]
     )
     by_genre: dict[Genre, list[Movie]] = defaultdict(list)

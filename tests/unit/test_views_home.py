@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -179,7 +180,8 @@ def test_a_row_costs_a_constant_number_of_queries(client, person, monkeypatch):
         if card_ids(response.content.decode()):
             counts[key] = len(queries)
     assert len(counts) >= 3 and len(set(counts.values())) == 1, counts
-    assert max(counts.values()) <= 12, counts
+    # Without Redis a row's impressions are written to the database: one INSERT in its savepoint.
+    assert max(counts.values()) <= 12 + (0 if settings.REDIS_URL else 3), counts
 
 
 def test_home_offers_onboarding_until_it_is_done(client, person):
