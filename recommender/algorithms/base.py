@@ -30,8 +30,12 @@ import numpy as np
 from recommender.algorithms.interactions import History, Interactions
 
 META_FILE = "meta.json"
+#: Format 2: one ``.npy`` per array in ARRAYS_DIR, so a loaded model maps its arrays instead of copying
+#: them. Format 1's single ``arrays.npz`` still loads (into memory).
+ARRAYS_DIR = "arrays"
 ARRAYS_FILE = "arrays.npz"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 
 T = TypeVar("T")
 
@@ -172,8 +176,8 @@ class Recommender(ABC):
         meta = json.loads((directory / META_FILE).read_text())
         if meta.get("algorithm") != cls.name:
             raise ValueError(f"{directory} holds a {meta.get('algorithm')!r} model, not {cls.name!r}")
-        if meta.get("format") != FORMAT_VERSION:
-            raise ValueError(f"{directory} has format {meta.get('format')}, this code reads {FORMAT_VERSION}")
+        if meta.get("format") not in READABLE_FORMATS:
+            raise ValueError(f"{directory} has format {meta.get('format')}, this code reads {READABLE_FORMATS}")
         model = cls(cls.config_class.from_dict(meta["config"]))
         model.load_state(directory)
         return model
@@ -220,9 +224,22 @@ def top_n(items: np.ndarray, scores: np.ndarray, n: int) -> list[tuple[int, floa
 
 
 def save_arrays(directory: Path, **arrays: np.ndarray) -> None:
-    np.savez(directory / ARRAYS_FILE, **arrays)
+    """Each array as ``<directory>/arrays/<name>.npy``: plain files a later load can memory-map."""
+    folder = directory / ARRAYS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, array in arrays.items():
+        np.save(folder / f"{name}.npy", np.asarray(array), allow_pickle=False)
 
 
 def load_arrays(directory: Path) -> dict[str, np.ndarray]:
-    with np.load(directory / ARRAYS_FILE, allow_pickle=False) as data:
+    """The arrays ``save_arrays`` wrote, memory-mapped read-only.
+
+    Every web worker on a host that loads the same artifact then shares one copy in the page cache (their
+    proportional set size counts it once between them), and a load reads only the pages scoring touches.
+    The arrays cannot be written to: a model that changes one after loading must copy it first.
+    """
+    folder = directory / ARRAYS_DIR
+    if folder.is_dir():
+        return {path.stem: np.load(path, mmap_mode="r", allow_pickle=False) for path in sorted(folder.glob("*.npy"))}
+    with np.load(directory / ARRAYS_FILE, allow_pickle=False) as data:  # format 1
         return {key: data[key] for key in data.files}

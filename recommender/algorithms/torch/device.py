@@ -74,7 +74,10 @@ def save_module(module: nn.Module, directory: Path) -> None:
 
 
 def load_module(module: nn.Module, directory: Path, device: torch.device) -> None:
+    """Load the weights into ``module``. On the CPU the file is memory-mapped and the parameters become views
+    of it (``assign``), so the processes of a host share one copy, as with numpy arrays (base.load_arrays)."""
     # weights_only: the file holds plain tensors, and loading must never run code from it.
-    state = torch.load(directory / STATE_FILE, map_location=device, weights_only=True)
-    module.load_state_dict(state)
+    on_cpu = device.type == "cpu"
+    state = torch.load(directory / STATE_FILE, map_location=device, weights_only=True, mmap=on_cpu)
+    module.load_state_dict(state, assign=on_cpu)
     module.to(device).eval()

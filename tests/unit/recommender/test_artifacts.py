@@ -107,7 +107,7 @@ def test_checksum_changes_when_any_byte_changes(tmp_path):
 
 def test_corrupted_artifact_is_refused_with_a_clear_error(model_dir):
     version = saved_version(favourite=4)
-    arrays = next((model_dir / version.artifact_path).rglob("*.npz"))
+    arrays = next((model_dir / version.artifact_path).rglob("*.npy"))
     arrays.write_bytes(arrays.read_bytes()[:-7] + b"garbage")
 
     with pytest.raises(artifacts.ArtifactError, match=rf"collaborative v{version.number}: checksum mismatch"):
@@ -151,7 +151,7 @@ def test_a_corrupted_new_version_is_logged_and_the_previous_one_keeps_serving(mo
     # when B is activated but its files were damaged on disk
     expire_cache(monkeypatch)
     broken = saved_version(favourite=5)
-    next((model_dir / broken.artifact_path).rglob("*.npz")).write_bytes(b"not numpy")
+    next((model_dir / broken.artifact_path).rglob("*.npy")).write_bytes(b"not numpy")
     activate(broken)
     with caplog.at_level(logging.ERROR, logger="recommender.artifacts"):
         served = artifacts.active_models("collaborative")
@@ -164,7 +164,7 @@ def test_a_corrupted_new_version_is_logged_and_the_previous_one_keeps_serving(mo
 
 def test_a_process_with_nothing_loaded_serves_nothing_when_the_active_version_is_corrupted(model_dir, caplog):
     broken = saved_version(favourite=5)
-    next((model_dir / broken.artifact_path).rglob("*.npz")).write_bytes(b"not numpy")
+    next((model_dir / broken.artifact_path).rglob("*.npy")).write_bytes(b"not numpy")
     activate(broken)
 
     with caplog.at_level(logging.ERROR, logger="recommender.artifacts"):

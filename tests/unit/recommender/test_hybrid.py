@@ -113,7 +113,7 @@ def test_save_puts_each_component_in_its_own_folder(tmp_path):
     hybrid = Hybrid(HybridConfig(components=["baseline", "user_mean"])).fit(data)
     hybrid.save(tmp_path)
     assert (tmp_path / "components" / "0-baseline" / "meta.json").is_file()
-    assert (tmp_path / "components" / "1-user_mean" / "arrays.npz").is_file()
+    assert (tmp_path / "components" / "1-user_mean" / "arrays" / "item_ids.npy").is_file()
     loaded = Hybrid.load(tmp_path)
     np.testing.assert_allclose(load_arrays(tmp_path)["weights"], hybrid.weights)
     items = data.item_ids[:5]
