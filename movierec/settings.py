@@ -32,6 +32,11 @@ try:
     DATABASE_URL = env_str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'movierec.sqlite3'}")
     REDIS_URL = env_str("REDIS_URL", default="")
     MODEL_DIR = env_path("MODEL_DIR", VAR_DIR / "models")
+    # Where model artifacts are shared between hosts (docs/deploy.md): empty on one host (MODEL_DIR holds
+    # them), s3://bucket/prefix for an S3-compatible store (django-storages; AWS_S3_ENDPOINT_URL and the
+    # AWS_* credentials as boto3 reads them), or file:///path for a shared mount. MODEL_DIR is then each
+    # host's local cache.
+    ARTIFACT_STORE = env_str("ARTIFACT_STORE", default="")
     MOVIELENS_DIR = env_path("MOVIELENS_DIR", BASE_DIR.parent / "shared" / "datasets")
     MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
     # Optional enrichment from TMDB (posters, overviews, runtimes, directors and cast): off without a key.
@@ -228,6 +233,26 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+if ARTIFACT_STORE.startswith("s3://"):
+    _bucket, _, _prefix = ARTIFACT_STORE.removeprefix("s3://").partition("/")
+    STORAGES["artifacts"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _bucket,
+            "location": _prefix.strip("/"),
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "file_overwrite": False,  # a name already there is an earlier, half-finished upload: refuse it
+            "default_acl": "private",
+        },
+    }
+elif ARTIFACT_STORE.startswith("file://"):
+    STORAGES["artifacts"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": ARTIFACT_STORE.removeprefix("file://"), "base_url": None},
+    }
+elif ARTIFACT_STORE:
+    raise ImproperlyConfigured(f"ARTIFACT_STORE must start with s3:// or file://, not {ARTIFACT_STORE!r}")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

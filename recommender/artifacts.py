@@ -1,10 +1,19 @@
 """Model versions on disk and in memory: atomic save, verified load, and the per-process cache of active models.
 
-A version's artifact is a folder ``MODEL_DIR/<family>/v<number>/`` holding one
-sub-folder per algorithm, written by the algorithm's own ``save``. It appears
-under its final name only when complete (written in a temporary folder, fsynced,
-then renamed), and its SHA-256 is stored on the ModelVersion so a torn or
-tampered copy is refused at load.
+A version's artifact is a folder holding one sub-folder per algorithm, written by
+the algorithm's own ``save``. Its SHA-256 is stored on the ModelVersion, so a torn
+or tampered copy is refused at load. Where it lives depends on the deployment:
+
+- **One host** (the default): the folder is ``MODEL_DIR/<family>/v<number>/``. It
+  appears under that name only when complete (written in a temporary folder,
+  fsynced, then renamed), and every process loads it from there.
+- **Several hosts**: ``STORAGES["artifacts"]`` names a Django storage (an
+  S3-compatible bucket through django-storages, see docs/deploy.md). The worker
+  uploads the files under ``<family>/v<number>-<checksum>/``, and records the
+  version only once every file is there. Each host keeps its own copy in
+  ``MODEL_DIR/cache/<checksum>/``: a host that has not seen a version downloads it
+  once, checks it, and renames it into place, then maps it from local disk like
+  the one-host layout. Hosts share nothing but the database, Redis and the store.
 """
 
 from __future__ import annotations
@@ -20,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import Storage, storages
 
 from recommender.algorithms import algorithm_class
 from recommender.algorithms.base import Recommender
@@ -39,6 +50,15 @@ class ArtifactError(RuntimeError):
 
 def model_dir() -> Path:
     return Path(settings.MODEL_DIR)
+
+
+def artifact_store() -> Storage | None:
+    """The shared store of a several-host deployment (``STORAGES["artifacts"]``); None on one host."""
+    return storages["artifacts"] if "artifacts" in settings.STORAGES else None
+
+
+def _cached(checksum: str) -> Path:
+    return model_dir() / "cache" / checksum
 
 
 # -- files -----------------------------------------------------------------------------------------------------------
@@ -96,6 +116,8 @@ def artifact_save(*, version: ModelVersion, models: dict[str, Recommender]) -> P
             model.save(temporary / name)
         _fsync_tree(temporary)
         checksum = artifact_checksum(temporary)
+        if (store := artifact_store()) is not None:
+            return _upload(version, temporary, checksum, store)
         if final.exists():
             raise ArtifactError(f"{final} already exists; {version.label} was saved before")
         os.rename(temporary, final)
@@ -109,15 +131,74 @@ def artifact_save(*, version: ModelVersion, models: dict[str, Recommender]) -> P
     return final
 
 
+def _upload(version: ModelVersion, folder: Path, checksum: str, store: Storage) -> Path:
+    """Copy ``folder`` into the shared store, record it on the version, and keep it as this host's cached copy."""
+    prefix = f"{version.family}/v{version.number}-{checksum[:16]}"
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = f"{prefix}/{path.relative_to(folder).as_posix()}"
+        with path.open("rb") as handle:
+            stored = store.save(name, File(handle))
+        if stored != name:  # a store that renames instead of overwriting: a half upload of this version before
+            store.delete(stored)
+            raise ArtifactError(f"{version.label}: {name} is already in the artifact store")
+    cached = _cached(checksum)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    if cached.exists():  # the same bytes were cached before (a retrain that learned nothing new)
+        shutil.rmtree(folder)
+    else:
+        os.rename(folder, cached)
+    version.artifact_path, version.checksum = prefix, checksum
+    version.save(update_fields=["artifact_path", "checksum"])
+    return cached
+
+
+def _download(version: ModelVersion, store: Storage) -> Path:
+    """This host's copy of ``version`` from the shared store: fetched once, checked, then renamed into place."""
+    cached = _cached(version.checksum)
+    if cached.is_dir():
+        return cached
+    temporary = model_dir() / f".tmp-download-{uuid.uuid4().hex[:8]}"
+    try:
+        names = _store_files(store, version.artifact_path)
+        if not names:
+            raise ArtifactError(f"{version.label}: nothing at {version.artifact_path} in the artifact store")
+        for name in names:
+            target = temporary / name.removeprefix(version.artifact_path + "/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with store.open(name, "rb") as source, target.open("wb") as sink:
+                shutil.copyfileobj(source, sink, _CHUNK)
+        _fsync_tree(temporary)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(temporary, cached)
+        except OSError:  # another process on this host renamed its download first; theirs is the same bytes
+            if not cached.is_dir():
+                raise
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    return cached
+
+
+def _store_files(store: Storage, prefix: str) -> list[str]:
+    folders, files = store.listdir(prefix)
+    found = [f"{prefix}/{name}" for name in files]
+    for folder in folders:
+        found += _store_files(store, f"{prefix}/{folder}")
+    return sorted(found)
+
+
 def artifact_load(version: ModelVersion) -> dict[str, Recommender]:
     """The models of ``version``, by algorithm name, after checking the files against the recorded checksum."""
     if not version.artifact_path or not version.checksum:
         raise ArtifactError(f"{version.label} has no saved artifact")
-    directory = model_dir() / version.artifact_path
+    store = artifact_store()
+    directory = model_dir() / version.artifact_path if store is None else _download(version, store)
     if not directory.is_dir():
         raise ArtifactError(f"{version.label}: artifact folder {directory} is missing")
     actual = artifact_checksum(directory)
     if actual != version.checksum:
+        if store is not None:  # a damaged cached copy: the next load fetches the store's again
+            shutil.rmtree(directory, ignore_errors=True)
         raise ArtifactError(
             f"{version.label}: checksum mismatch in {directory} "
             f"(recorded {version.checksum[:12]}…, found {actual[:12]}…); refusing to load"
@@ -126,9 +207,30 @@ def artifact_load(version: ModelVersion) -> dict[str, Recommender]:
 
 
 def artifact_delete(version: ModelVersion) -> None:
-    """Remove ``version``'s files (used when pruning retired versions); a missing folder is fine."""
-    if version.artifact_path:
+    """Remove ``version``'s files (used when pruning retired versions); a missing folder is fine.
+
+    With a shared store, its files there and this host's cached copy go; other hosts' cached copies are
+    theirs to prune (``artifacts_cache_prune``).
+    """
+    if not version.artifact_path:
+        return
+    store = artifact_store()
+    if store is None:
         shutil.rmtree(model_dir() / version.artifact_path, ignore_errors=True)
+        return
+    for name in _store_files(store, version.artifact_path):
+        store.delete(name)
+    if version.checksum:
+        shutil.rmtree(_cached(version.checksum), ignore_errors=True)
+
+
+def artifacts_cache_prune(*, keep: set[str]) -> int:
+    """Remove this host's cached copies whose checksum is not in ``keep``; how many went."""
+    folder = model_dir() / "cache"
+    stale = [path for path in folder.iterdir() if path.is_dir() and path.name not in keep] if folder.is_dir() else []
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return len(stale)
 
 
 # -- the per-process cache -------------------------------------------------------------------------------------------
@@ -251,6 +353,9 @@ def _slot_refresh(family: str, slot: _Slot) -> None:
         return
     slot.version_id, slot.number, slot.models, slot.refused_id = version.pk, version.number, models, None
     logger.info("Serving %s (%s)", version.label, ", ".join(models))
+    if artifact_store() is not None:  # a new version here: drop this host's copies of versions pruned from the store
+        stored = ModelVersion.objects.exclude(artifact_path="").values_list("checksum", flat=True)
+        artifacts_cache_prune(keep=set(stored))
 
 
 def active_version_id(family: str) -> int | None:

@@ -35,7 +35,9 @@ class ModelVersion(models.Model):
     )
     fit_seconds = models.FloatField(null=True, blank=True)
     eval_seconds = models.FloatField(null=True, blank=True)
-    artifact_path = models.CharField(max_length=500, blank=True, help_text="Relative to MODEL_DIR.")
+    artifact_path = models.CharField(
+        max_length=500, blank=True, help_text="Relative to MODEL_DIR, or a name in the artifact store."
+    )
     checksum = models.CharField(max_length=64, blank=True, help_text="SHA-256 over the artifact's files.")
     error = models.TextField(blank=True, help_text="Why the run failed or was rejected.")
     created = models.DateTimeField(auto_now_add=True)

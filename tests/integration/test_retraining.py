@@ -214,7 +214,7 @@ def test_a_corrupted_artifact_is_refused_and_serving_falls_back_to_the_previous_
     )
 
     # when version 2's files are damaged on disk before this process loads them
-    victim = next((artifacts.model_dir() / second.artifact_path).rglob("*.npz"))
+    victim = next((artifacts.model_dir() / second.artifact_path).rglob("*.npy"))
     victim.write_bytes(victim.read_bytes()[:-16] + b"\0" * 16)
     monkeypatch.setattr(artifacts, "CHECK_INTERVAL_SECONDS", 0.0)
     with caplog.at_level(logging.ERROR, logger="recommender.artifacts"):

@@ -309,3 +309,85 @@ def test_system_check_passes_for_a_writable_model_dir(model_dir):
     # A worker's check creates the folder; the web's then finds it readable
     assert model_dir_writable_problem() is None
     assert model_dir_readable() == []
+
+
+# -- a shared store, several hosts -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store(settings, tmp_path) -> Path:
+    """An artifact store outside every host's MODEL_DIR, reached only through Django's storage API."""
+    location = tmp_path / "store"
+    backend = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(location)}}
+    settings.STORAGES = {**settings.STORAGES, "artifacts": backend}
+    return location
+
+
+def as_host(settings, name: str, tmp_path: Path) -> Path:
+    """Become another host: its own MODEL_DIR (the local cache) and nothing loaded."""
+    settings.MODEL_DIR = tmp_path / name
+    artifacts.cache_clear()
+    return settings.MODEL_DIR
+
+
+def test_a_version_saved_on_one_host_loads_on_another_through_the_store_only(settings, store, tmp_path):
+    # given a worker host that trains and saves a version
+    worker = as_host(settings, "worker", tmp_path)
+    version = saved_version(favourite=4)
+    version.refresh_from_db()
+
+    # then the files are in the store under a name holding the checksum, and cached on the worker
+    assert version.artifact_path.startswith(f"collaborative/v{version.number}-{version.checksum[:16]}")
+    assert (store / version.artifact_path / "popularity" / "meta.json").is_file()
+    assert artifacts.artifact_checksum(worker / "cache" / version.checksum) == version.checksum
+
+    # when a web host with an empty cache loads it
+    web = as_host(settings, "web", tmp_path)
+    models = artifacts.artifact_load(version)
+
+    # then it fetched its own copy once, checked it, and serves the same model
+    assert top_item(models) == 4
+    assert artifacts.artifact_checksum(web / "cache" / version.checksum) == version.checksum
+    assert not any(path.name.startswith(".tmp") for path in web.iterdir())
+
+
+def test_a_damaged_cached_copy_is_refused_then_fetched_again(settings, store, tmp_path):
+    as_host(settings, "worker", tmp_path)
+    version = saved_version(favourite=2)
+    web = as_host(settings, "web", tmp_path)
+    artifacts.artifact_load(version)
+    victim = next((web / "cache" / version.checksum).rglob("*.npy"))
+    victim.write_bytes(victim.read_bytes()[:-4] + b"oops")
+
+    with pytest.raises(artifacts.ArtifactError, match="checksum mismatch"):
+        artifacts.artifact_load(version)
+    assert top_item(artifacts.artifact_load(version)) == 2  # the store's copy, fetched afresh
+
+
+def test_deleting_a_version_removes_it_from_the_store_and_the_cache_and_hosts_prune_theirs(settings, store, tmp_path):
+    as_host(settings, "worker", tmp_path)
+    old, kept = saved_version(favourite=1), saved_version(favourite=5)
+    web = as_host(settings, "web", tmp_path)
+    artifacts.artifact_load(old)
+    artifacts.artifact_load(kept)
+
+    artifacts.artifact_delete(old)  # as the worker's prune does
+
+    # (the storage API deletes files; a file-system store may keep the emptied folders, an S3 one has none)
+    assert not [path for path in (store / old.artifact_path).rglob("*") if path.is_file()]
+    assert (store / kept.artifact_path / "popularity" / "meta.json").is_file()
+    assert artifacts.artifacts_cache_prune(keep={kept.checksum}) == 0  # deleted here already
+    as_host(settings, "worker", tmp_path)
+    assert artifacts.artifacts_cache_prune(keep={kept.checksum}) == 1  # the worker's own copy of the old one
+    assert sorted(path.name for path in (web / "cache").iterdir()) == [kept.checksum]
+
+
+def test_a_store_missing_the_files_is_a_clear_error(settings, store, tmp_path):
+    as_host(settings, "worker", tmp_path)
+    version = saved_version(favourite=3)
+    for path in sorted((store / version.artifact_path).rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    as_host(settings, "web", tmp_path)
+
+    with pytest.raises(artifacts.ArtifactError, match="nothing at"):
+        artifacts.artifact_load(version)
