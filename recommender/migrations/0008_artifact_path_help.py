@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('recommender', '0007_experiments'),
+        ("recommender", "0007_experiments"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='modelversion',
-            name='artifact_path',
-            field=models.CharField(blank=True, help_text='Relative to MODEL_DIR, or a name in the artifact store.', max_length=500),
+            model_name="modelversion",
+            name="artifact_path",
+            field=models.CharField(
+                blank=True, help_text="Relative to MODEL_DIR, or a name in the artifact store.", max_length=500
+            ),
         ),
     ]
