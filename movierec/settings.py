@@ -50,6 +50,7 @@ try:
     RETRAIN_SWEEP_SECONDS = env_int("RETRAIN_SWEEP_SECONDS", 60, minimum=1)
     TRAINING_STALE_SECONDS = env_int("TRAINING_STALE_SECONDS", 300, minimum=1)
     RECOMMENDER_FAST = env_bool("RECOMMENDER_FAST", default=False)
+    TRAINING_TIME_BUDGET_SECONDS = env_int("TRAINING_TIME_BUDGET_SECONDS", 480, minimum=0)
     # The blend's training also replays the home page's rows on its holdout (fitting every family once more).
     MEASURE_SERVED_ROWS = env_bool("MEASURE_SERVED_ROWS", default=True)
     # Refuse a new version that concentrates recommendations noticeably more than the active one (Gini, the

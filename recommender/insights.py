@@ -167,6 +167,8 @@ def _training_curves(versions) -> list[Chart]:
                     continue
                 points = [(f"{epoch}", float(value)) for epoch, value in enumerate(values, start=1)]
                 caption = f"{version.label}: {says}, {len(values)} epochs."
+                if budget := recorded.get("stopped_after_seconds"):
+                    caption += f" Stopped by its {budget:.0f} s time budget."
                 label = f"{algorithm} {name}"
                 title = algorithm if curve == "loss" else f"{algorithm}, validation"
                 curves.append(Chart(f"curve-{algorithm}-{curve}", title, caption, svg(line_chart(points, label=label))))

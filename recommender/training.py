@@ -240,15 +240,17 @@ def holdout_split(
 
 
 def algorithm_params(name: str, *, fast: bool) -> dict[str, Any]:
-    """Config overrides for ``name``: none normally; the fast ones its config knows when ``fast``, and for a
-    blend or hybrid the fast ones of each of its components."""
-    if not fast:
-        return {}
+    """Config overrides for ``name``: the site's time budget for a neural model (TRAINING_TIME_BUDGET_SECONDS);
+    the fast settings its config knows when ``fast``; for a blend or hybrid, those of each of its components."""
     config = build(name).config
     fields = {field.name for field in dataclasses.fields(config)}
-    params = {key: value for key, value in FAST_OVERRIDES.items() if key in fields}
+    params = {key: value for key, value in FAST_OVERRIDES.items() if key in fields} if fast else {}
+    if "time_budget" in fields and settings.TRAINING_TIME_BUDGET_SECONDS:
+        params["time_budget"] = float(settings.TRAINING_TIME_BUDGET_SECONDS)
     if "components" in fields and "overrides" in fields:
-        params["overrides"] = {component: algorithm_params(component, fast=True) for component in config.components}
+        overrides = {component: algorithm_params(component, fast=fast) for component in config.components}
+        if any(overrides.values()):
+            params["overrides"] = {component: found for component, found in overrides.items() if found}
     return params
 
 

@@ -101,7 +101,7 @@ class AutoRec(Recommender):
                 return (error**2).mean() if len(error) else error.sum()
 
             rated = torch.from_numpy(np.flatnonzero(np.diff(matrix.indptr) > 0).astype(np.int64))
-            validate, validation = self._validation_loss(net, dense, device), []
+            validate, validation, stopped = self._validation_loss(net, dense, device), [], {}
             self.training_curve = {
                 "loss": train(
                     net,
@@ -115,10 +115,13 @@ class AutoRec(Recommender):
                     desc=self.name,
                     validate=validate,
                     validation=validation,
+                    time_budget=cfg.time_budget,
+                    stopped=stopped,
                 )
             }
             if validation:
                 self.training_curve["validation_loss"] = validation
+            self.training_curve.update(stopped)
             with torch.no_grad():
                 codes = [net.code(dense(torch.arange(s, min(s + 1024, data.n_items)))).cpu().numpy()
                          for s in range(0, data.n_items, 1024)]  # fmt: skip

@@ -76,7 +76,7 @@ class SequenceGRU(TorchRecommender):
             real = upcoming != pad
             return -log_p.gather(1, upcoming.masked_fill(~real, 0))[real].mean()
 
-        validate, validation = self._validation_loss(data), []
+        validate, validation, stopped = self._validation_loss(data), [], {}
         self.training_curve = {
             "loss": train(
                 self.net,
@@ -89,10 +89,13 @@ class SequenceGRU(TorchRecommender):
                 desc=self.name,
                 validate=validate,
                 validation=validation,
+                time_budget=cfg.time_budget,
+                stopped=stopped,
             )
         }
         if validation:
             self.training_curve["validation_loss"] = validation
+        self.training_curve.update(stopped)
         self.net.settle(torch.from_numpy(np.bincount(data.items, minlength=data.n_items) > 0))
 
     def _validation_loss(self, data: Interactions):

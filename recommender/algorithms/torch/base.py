@@ -36,11 +36,15 @@ class TorchConfig(Config):
     device: str = "cpu"
     #: CPU threads torch may use in fit and score; 0 for torch's default (all cores). See device.cpu_threads.
     threads: int = 1
+    #: Seconds of training at most (0: no limit). Past it, training stops after the mini-batch in progress,
+    #: however many epochs are left; ``training_curve["stopped_after_seconds"]`` then says so. A site sets it
+    #: for every neural model with TRAINING_TIME_BUDGET_SECONDS, so that a retrain at 25M ratings ends on time.
+    time_budget: float = 0.0
 
     def __post_init__(self) -> None:
         require_positive(self, "epochs", "learning_rate", "batch_size")
         require_choice(self, "device", DEVICES)
-        require_non_negative(self, "threads")
+        require_non_negative(self, "threads", "time_budget")
 
 
 @dataclass
@@ -161,7 +165,7 @@ class FoldInRecommender(TorchRecommender):
         def loss(users: Tensor, items: Tensor, targets: Tensor) -> Tensor:
             return self.losses(self.net(users, items), targets).mean() + cfg.reg * self.net.penalty(users, items)
 
-        validate, validation = self._validation_loss(), []
+        validate, validation, stopped = self._validation_loss(), [], {}
         self.training_curve = {
             "loss": train(
                 self.net,
@@ -175,10 +179,13 @@ class FoldInRecommender(TorchRecommender):
                 desc=self.name,
                 validate=validate,
                 validation=validation,
+                time_budget=cfg.time_budget,
+                stopped=stopped,
             )
         }
         if validation:
             self.training_curve["validation_loss"] = validation
+        self.training_curve.update(stopped)
         trained_users = np.bincount(data.users, minlength=data.n_users) > 0
         trained_items = np.bincount(data.items, minlength=data.n_items) > 0
         self.net.settle(torch.from_numpy(trained_users), torch.from_numpy(trained_items))

@@ -6,6 +6,8 @@ drives the same code through Redis, PostgreSQL and a real worker.
 
 from __future__ import annotations
 
+import math
+import time
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -147,6 +149,33 @@ def test_a_collapse_is_caught_even_on_a_small_holdout():
 def test_fast_params_only_name_fields_the_algorithm_has():
     assert training.algorithm_params("popularity", fast=True) == {}
     assert training.algorithm_params("popularity", fast=False) == {}
+
+
+def test_the_sites_time_budget_reaches_every_neural_model_and_the_blends_neural_components(settings):
+    settings.TRAINING_TIME_BUDGET_SECONDS = 120
+
+    assert training.algorithm_params("sequence", fast=False) == {"time_budget": 120.0}
+    assert training.algorithm_params("popularity", fast=False) == {}
+    blend = training.algorithm_params("blend", fast=False)["overrides"]
+    assert blend["sequence"] == {"time_budget": 120.0} and "popularity" not in blend
+
+    settings.TRAINING_TIME_BUDGET_SECONDS = 0
+    assert training.algorithm_params("sequence", fast=False) == {}
+
+
+def test_a_neural_fit_past_its_time_budget_stops_and_says_so():
+    data, _, _ = planted(seed=0)
+    model = build("ncf_implicit", epochs=10_000, factors=8, time_budget=0.5)
+
+    started = time.perf_counter()
+    model.fit(data)
+
+    # then it stopped long before 10,000 epochs, still fitted, and recorded where it stopped
+    assert time.perf_counter() - started < 30
+    assert model.is_fitted
+    curve = model.training_curve
+    assert curve["stopped_after_seconds"] == 0.5
+    assert 0 < curve["epochs_run"] < 10_000 and len(curve["loss"]) == math.ceil(curve["epochs_run"])
 
 
 def test_every_family_member_fits_with_the_fast_params_a_blend_passing_them_to_its_components():
