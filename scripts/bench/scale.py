@@ -101,6 +101,7 @@ def _database(url: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the steps asked for; the figures are printed and written to ``<workdir>/scale.json``."""
     parser = argparse.ArgumentParser(prog="python -m scripts.bench.scale", description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="1m")
     parser.add_argument("--steps", default=",".join(STEPS), help=f"Comma-separated, of {', '.join(STEPS)}.")
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         **os.environ,
         "DATABASE_URL": url,
         "MODEL_DIR": str(workdir / "models"),
+        "VAR_DIR": str(workdir / "var"),
         "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-scale"),
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
