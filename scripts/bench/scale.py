@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -147,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if "import" in steps:
         _database(url)
+        shutil.rmtree(workdir / "models", ignore_errors=True)  # a fresh database numbers versions from 1 again
         subprocess.run([*manage, "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
         figures.append(
             timed("import", [*manage, "import_movielens", "ml-latest", "--path", str(data), "--quiet"], env=env)
