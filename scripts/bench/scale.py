@@ -107,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=sorted(SIZES), default="1m")
     parser.add_argument("--steps", default=",".join(STEPS), help=f"Comma-separated, of {', '.join(STEPS)}.")
     parser.add_argument("--neural", action="store_true", help="Also train each neural family (CPU: long).")
+    parser.add_argument(
+        "--cheap-only", action="store_true", help="Train collaborative + content only, not the blend and the stars."
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="Default /tmp/movierec-scale-<size>.")
     parser.add_argument("--database-url", default=None, help="Default a movierec_scale_<size> database.")
     parser.add_argument("--seed", type=int, default=0)
@@ -159,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         families = [arg for family in CHEAP for arg in ("--family", family)]
         figures.append(timed("train collaborative+content", [*manage, "train", "--sync", *families], env=env))
         # The blend and the star predictor stack the others' scores, so they train after them.
-        for family in (*STACKED, *(NEURAL if args.neural or args.size == "ci" else ())):
+        for family in (*(() if args.cheap_only else STACKED), *(NEURAL if args.neural or args.size == "ci" else ())):
             figures.append(timed(f"train {family}", [*manage, "train", "--sync", "--family", family], env=env))
     if {"serve", "admin"} & set(steps):  # production settings serve hashed static files: collect them once
         subprocess.run([*manage, "collectstatic", "--noinput", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
