@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from catalog.models import Credit, Movie, MovieTag
 from ratings.models import Rating
 from recommender.algorithms.interactions import History, Interactions, ItemFeatures
+from recommender.snapshots import NAMES, ratings_refresh
 
 #: How much a credit counts as a content term, in "times a tag was applied".
 CREDIT_WEIGHTS = {"director": 3, "actor": 1}
@@ -33,6 +34,8 @@ class Snapshot:
 
     interactions: Interactions
     last_rating_id: int | None
+    #: How the ratings were read: "full export", or what an incremental update read (recommender.snapshots).
+    how: str = "full export"
 
 
 @contextmanager
@@ -48,14 +51,22 @@ def _consistent_read() -> Iterator[None]:
         yield
 
 
-def snapshot_from_db(*, include_unrated_movies: bool = True) -> Snapshot:
+def snapshot_from_db(*, include_unrated_movies: bool = True, incremental: bool = False) -> Snapshot:
     """Every rating as Interactions (user and movie pks as outside ids) with item features, and the newest rating id.
 
     ``include_unrated_movies`` keeps the whole catalog in the item vocabulary, so a
     movie nobody rated yet (one just added in the admin) can still be recommended by content.
+    ``incremental`` (PostgreSQL; a retrain) reads only the ratings that changed since the last
+    export this host saved, and checks the rest against the per-movie statistics (``recommender.snapshots``).
     """
     with _consistent_read():
-        ids, users, movies_rated, scores, stamps = _ratings_columns()
+        how = "full export"
+        if incremental and connection.vendor == "postgresql":
+            refresh = ratings_refresh(full_export=_ratings_columns_copy, export_where=_ratings_columns_copy)
+            columns, how = refresh.columns, refresh.how
+            ids, users, movies_rated, scores, stamps = (getattr(columns, name) for name in NAMES)
+        else:
+            ids, users, movies_rated, scores, stamps = _ratings_columns()
         if include_unrated_movies:
             movies = list(Movie.objects.order_by("pk").values_list("pk", "title", "year"))
         else:
@@ -84,7 +95,7 @@ def snapshot_from_db(*, include_unrated_movies: bool = True) -> Snapshot:
         tags=[tags_of.get(pk, {}) for pk, _, _ in movies],
     )
     interactions = Interactions.from_ids(users, movies_rated, scores, stamps, catalog=catalog, item_features=features)
-    return Snapshot(interactions=interactions, last_rating_id=int(ids.max()) if len(ids) else None)
+    return Snapshot(interactions=interactions, last_rating_id=int(ids.max()) if len(ids) else None, how=how)
 
 
 #: The rating columns an export reads, as numpy dtypes (the time as seconds since the epoch).
@@ -117,9 +128,11 @@ def _ratings_columns() -> tuple[np.ndarray, ...]:
     return tuple(table[:, i].astype(dtype) for i, dtype in enumerate(_COLUMNS.values()))
 
 
-def _ratings_columns_copy() -> tuple[np.ndarray, ...]:
+def _ratings_columns_copy(where: str = "", params: tuple = ()) -> tuple[np.ndarray, ...]:
+    """The ratings ``where`` holds (SQL over the ratings table's columns, with ``params``), through COPY."""
     table = Rating._meta.db_table
-    query = f"COPY (SELECT id, user_id, movie_id, score, extract(epoch FROM created) FROM {table}) TO STDOUT"
+    condition = f" WHERE {where}" if where else ""
+    query = f"COPY (SELECT id, user_id, movie_id, score, extract(epoch FROM created) FROM {table}{condition}) TO STDOUT"
     parts: list[list[np.ndarray]] = [[] for _ in _COLUMNS]
     pending: list[bytes] = []
     size = 0
@@ -129,6 +142,8 @@ def _ratings_columns_copy() -> tuple[np.ndarray, ...]:
         for column, values in zip(parts, (frame[name].to_numpy() for name in _COLUMNS), strict=True):
             column.append(values)
 
+    if params:  # COPY takes no bind parameters through Django's cursor: quote them client-side, as psycopg does
+        query = connection.ops.compose_sql(query, params)
     with connection.cursor() as cursor, cursor.copy(query) as copy:
         for block in copy:
             pending.append(bytes(block))

@@ -340,8 +340,8 @@ def test_changes_during_a_run_queue_exactly_one_follow_up(popularity_only, sent,
     sent.clear()
     export = training.snapshot_from_db
 
-    def export_while_people_rate():
-        snapshot = export()
+    def export_while_people_rate(**options):
+        snapshot = export(**options)
         for _ in range(3):  # ratings committed while the run fits
             training.training_mark_dirty(families=["collaborative"])
         return snapshot
