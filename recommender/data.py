@@ -8,21 +8,20 @@ ratings arrive through ``COPY ... TO STDOUT`` straight into numpy columns.
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 
 from catalog.models import Credit, Movie, MovieTag
+from ratings.columns import NAMES, rating_columns
 from ratings.models import Rating
 from recommender.algorithms.interactions import History, Interactions, ItemFeatures
-from recommender.snapshots import NAMES, ratings_refresh
+from recommender.snapshots import ratings_refresh
 
 #: How much a credit counts as a content term, in "times a tag was applied".
 CREDIT_WEIGHTS = {"director": 3, "actor": 1}
@@ -60,13 +59,12 @@ def snapshot_from_db(*, include_unrated_movies: bool = True, incremental: bool =
     export this host saved, and checks the rest against the per-movie statistics (``recommender.snapshots``).
     """
     with _consistent_read():
-        how = "full export"
         if incremental and connection.vendor == "postgresql":
-            refresh = ratings_refresh(full_export=_ratings_columns_copy, export_where=_ratings_columns_copy)
+            refresh = ratings_refresh()
             columns, how = refresh.columns, refresh.how
-            ids, users, movies_rated, scores, stamps = (getattr(columns, name) for name in NAMES)
         else:
-            ids, users, movies_rated, scores, stamps = _ratings_columns()
+            columns, how = rating_columns(), "full export"
+        ids, users, movies_rated, scores, stamps = (getattr(columns, name) for name in NAMES)
         if include_unrated_movies:
             movies = list(Movie.objects.order_by("pk").values_list("pk", "title", "year"))
         else:
@@ -96,69 +94,6 @@ def snapshot_from_db(*, include_unrated_movies: bool = True, incremental: bool =
     )
     interactions = Interactions.from_ids(users, movies_rated, scores, stamps, catalog=catalog, item_features=features)
     return Snapshot(interactions=interactions, last_rating_id=int(ids.max()) if len(ids) else None, how=how)
-
-
-#: The rating columns an export reads, as numpy dtypes (the time as seconds since the epoch).
-_COLUMNS = {"id": np.int64, "user_id": np.int64, "movie_id": np.int64, "score": np.float32, "epoch": np.float64}
-#: On PostgreSQL the export parses COPY's text this many bytes at a time, so its memory beyond the arrays
-#: themselves stays near this size at any number of ratings.
-COPY_CHUNK_BYTES = 32 << 20
-#: Elsewhere rows are read and packed into arrays this many at a time.
-BATCH_ROWS = 100_000
-
-
-def _ratings_columns() -> tuple[np.ndarray, ...]:
-    """Every rating as five numpy columns (``_COLUMNS``), in no particular order.
-
-    PostgreSQL streams ``COPY ... TO STDOUT`` into pandas' C parser in bounded chunks: no Python object per
-    rating. Other databases read ``values_list`` rows in batches.
-    """
-    if connection.vendor == "postgresql":
-        return _ratings_columns_copy()
-    batches = []
-    rows = Rating.objects.order_by().values_list("id", "user_id", "movie_id", "score", "created")
-    batch: list[tuple] = []
-    for row in rows.iterator(chunk_size=BATCH_ROWS):
-        batch.append((row[0], row[1], row[2], row[3], row[4].timestamp()))
-        if len(batch) == BATCH_ROWS:
-            batches.append(np.array(batch, dtype=np.float64))
-            batch = []
-    batches.append(np.array(batch, dtype=np.float64).reshape(-1, len(_COLUMNS)))
-    table = np.concatenate(batches)
-    return tuple(table[:, i].astype(dtype) for i, dtype in enumerate(_COLUMNS.values()))
-
-
-def _ratings_columns_copy(where: str = "", params: tuple = ()) -> tuple[np.ndarray, ...]:
-    """The ratings ``where`` holds (SQL over the ratings table's columns, with ``params``), through COPY."""
-    table = Rating._meta.db_table
-    condition = f" WHERE {where}" if where else ""
-    query = f"COPY (SELECT id, user_id, movie_id, score, extract(epoch FROM created) FROM {table}{condition}) TO STDOUT"
-    parts: list[list[np.ndarray]] = [[] for _ in _COLUMNS]
-    pending: list[bytes] = []
-    size = 0
-
-    def parse(text: bytes) -> None:
-        frame = pd.read_csv(io.BytesIO(text), sep="\t", header=None, names=list(_COLUMNS), dtype=_COLUMNS)
-        for column, values in zip(parts, (frame[name].to_numpy() for name in _COLUMNS), strict=True):
-            column.append(values)
-
-    if params:  # COPY takes no bind parameters through Django's cursor: quote them client-side, as psycopg does
-        query = connection.ops.compose_sql(query, params)
-    with connection.cursor() as cursor, cursor.copy(query) as copy:
-        for block in copy:
-            pending.append(bytes(block))
-            size += len(block)
-            if size >= COPY_CHUNK_BYTES:
-                text = b"".join(pending)
-                cut = text.rindex(b"\n") + 1  # COPY's blocks end anywhere; parse whole lines, keep the rest
-                parse(text[:cut])
-                pending, size = [text[cut:]], len(text) - cut
-    if rest := b"".join(pending):
-        parse(rest)
-    return tuple(
-        np.concatenate(column) if column else np.empty(0, dtype=dtype)
-        for column, dtype in zip(parts, _COLUMNS.values(), strict=True)
-    )
 
 
 def interactions_from_db(*, include_unrated_movies: bool = True) -> Interactions:

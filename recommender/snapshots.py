@@ -30,42 +30,22 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 
-from ratings.models import MovieRatingStats
+from ratings.columns import NAMES, Columns, rating_columns
+from ratings.models import MovieRatingStats, Rating
 
 #: How far before the previous export a change is read again: a rating saved (``updated`` set) before the
 #: previous export, but committed after it, is still caught if its transaction took less than this.
 SAFETY = timedelta(minutes=10)
 #: Above this share of all ratings to read again, a full export is cheaper than a repair.
 FULL_SHARE = 0.3
-NAMES = ("ids", "users", "movies", "scores", "stamps")
 
 
 def snapshot_dir() -> Path:
     return Path(settings.MODEL_DIR) / "snapshot"
 
 
-@dataclass(frozen=True)
-class Columns:
-    """One row per rating: its id, person, movie, score and time (seconds since the epoch)."""
-
-    ids: np.ndarray
-    users: np.ndarray
-    movies: np.ndarray
-    scores: np.ndarray
-    stamps: np.ndarray
-
-    @classmethod
-    def of(cls, arrays: tuple[np.ndarray, ...]) -> Columns:
-        return cls(*arrays)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def where(self, mask: np.ndarray) -> Columns:
-        return Columns(*(getattr(self, name)[mask] for name in NAMES))
-
-    def plus(self, other: Columns) -> Columns:
-        return Columns(*(np.concatenate([getattr(self, name), getattr(other, name)]) for name in NAMES))
+class SavedColumns(Columns):
+    """Columns that can be written to a folder and read back memory-mapped."""
 
     def save(self, folder: Path, *, taken_at: datetime) -> None:
         temporary = folder.parent / f".tmp-snapshot-{uuid.uuid4().hex[:8]}"
@@ -83,7 +63,7 @@ class Columns:
             shutil.rmtree(temporary, ignore_errors=True)
 
     @classmethod
-    def load(cls, folder: Path) -> tuple[Columns, datetime] | None:
+    def load(cls, folder: Path) -> tuple[SavedColumns, datetime] | None:
         """The saved columns and when they were taken; None when there are none (or they cannot be read)."""
         try:
             meta = json.loads((folder / "meta.json").read_text())
@@ -103,28 +83,25 @@ class Refresh:
     how: str
 
 
-def ratings_refresh(*, full_export, export_where, folder: Path | None = None) -> Refresh:
-    """The current ratings, from the saved columns plus what changed (see the module docstring).
-
-    ``full_export()`` reads every rating; ``export_where(sql, params)`` those the SQL condition holds.
-    """
+def ratings_refresh(*, folder: Path | None = None) -> Refresh:
+    """The current ratings, from the saved columns plus what changed (see the module docstring)."""
     folder = folder or snapshot_dir()
     with connection.cursor() as cursor:
         cursor.execute("SELECT now()")
         taken_at = cursor.fetchone()[0]
-    saved = Columns.load(folder)
+    saved = SavedColumns.load(folder)
     if saved is None:
-        columns, how = Columns.of(full_export()), "full export (no saved snapshot)"
+        columns, how = rating_columns(), "full export (no saved snapshot)"
     else:
         previous, since = saved
-        changed = Columns.of(export_where("updated >= %s", (since - SAFETY,)))
+        changed = rating_columns(Rating.objects.filter(updated__gte=since - SAFETY))
         columns = previous.where(~np.isin(previous.ids, changed.ids)).plus(changed)
-        columns, how = _repaired(columns, full_export, export_where, changed=len(changed))
-    columns.save(folder, taken_at=taken_at)
+        columns, how = _repaired(columns, changed=len(changed))
+    SavedColumns(*(getattr(columns, name) for name in NAMES)).save(folder, taken_at=taken_at)
     return Refresh(columns, how)
 
 
-def _repaired(columns: Columns, full_export, export_where, *, changed: int) -> tuple[Columns, str]:
+def _repaired(columns: Columns, *, changed: int) -> tuple[Columns, str]:
     stats = np.array(MovieRatingStats.objects.filter(count__gt=0).values_list("movie_id", "count", "score_sum"))
     stats = stats.reshape(-1, 3)
     size = int(max(stats[:, 0].max(initial=0), columns.movies.max(initial=0))) + 1
@@ -139,7 +116,7 @@ def _repaired(columns: Columns, full_export, export_where, *, changed: int) -> t
     if len(wrong) == 0:
         return columns, f"updated: {changed:,} changed ratings read"
     if expected_count[wrong].sum() > FULL_SHARE * max(expected_count.sum(), 1):
-        return Columns.of(full_export()), f"full export ({len(wrong):,} movies out of step: too many to repair)"
-    again = Columns.of(export_where("movie_id = ANY(%s)", (wrong.tolist(),)))
+        return rating_columns(), f"full export ({len(wrong):,} movies out of step: too many to repair)"
+    again = rating_columns(Rating.objects.filter(movie_id__in=wrong.tolist()))
     columns = columns.where(~np.isin(columns.movies, wrong)).plus(again)
     return columns, f"updated: {changed:,} changed ratings read, {len(wrong):,} movies read again ({len(again):,})"

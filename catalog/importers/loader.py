@@ -24,6 +24,7 @@ from catalog.importers.signals import movielens_imported
 from catalog.importers.variants import Layout, Variant
 from catalog.models import Genre, Movie, MovieTag, Tag
 from catalog.titles import sort_title
+from ratings.columns import rating_columns
 from ratings.models import SCORES, Profile, Rating
 
 #: MovieLens user 42 becomes the Django user "ml_42" (a name sign-up refuses); Profile.movielens_id says who it is.
@@ -244,11 +245,12 @@ def _ratings_upsert(
     users = _primary_keys(ratings.users, user_ids)
     movies = _primary_keys(ratings.movies, movie_ids)
     changed = _changed_ratings(users, movies, ratings.scores, ratings.timestamps)
-    report.ratings_unchanged = len(ratings) - len(changed)
-    progress(report.ratings_unchanged)
-    if not len(changed):
-        return
-    users, movies, ratings = users[changed], movies[changed], ratings.take(changed)
+    if changed is not None:  # else every rating is new: no copies of 25 million rows
+        report.ratings_unchanged = len(ratings) - len(changed)
+        progress(report.ratings_unchanged)
+        if not len(changed):
+            return
+        users, movies, ratings = users[changed], movies[changed], ratings.take(changed)
 
     def rows() -> Iterator[tuple]:
         for start in range(0, len(ratings), BATCH_SIZE):
@@ -294,22 +296,20 @@ def _tags_upsert(clean: CleanDataset, movie_ids: dict[int, int]) -> None:
     )
 
 
-def _changed_ratings(users: np.ndarray, movies: np.ndarray, scores: np.ndarray, timestamps: np.ndarray) -> np.ndarray:
-    """Indexes of the ratings that are new or differ from what is stored.
+def _changed_ratings(
+    users: np.ndarray, movies: np.ndarray, scores: np.ndarray, timestamps: np.ndarray
+) -> np.ndarray | None:
+    """Indexes of the ratings that are new or differ from what is stored; None when nothing is stored (all are).
 
+    The stored ratings are read as numpy columns (COPY on PostgreSQL), never one Python tuple each.
     A re-import then leaves unchanged rows alone: their ``updated`` stays put, so nothing downstream mistakes
     a re-run for fresh activity, and the second run writes almost nothing.
     """
-    everything = np.arange(len(users))
-    stored = Rating.objects.filter(user_id__in=_movielens_user_queryset()).values_list(
-        "user_id", "movie_id", "score", "created"
-    )
-    if not stored.exists():
-        return everything
-    rows = list(stored.iterator(chunk_size=20_000))
-    stored_keys = np.fromiter(((user << 32) | movie for user, movie, _, _ in rows), dtype=np.int64, count=len(rows))
-    stored_scores = np.fromiter((score for _, _, score, _ in rows), dtype=np.float64, count=len(rows))
-    stored_times = np.fromiter((int(created.timestamp()) for *_, created in rows), dtype=np.int64, count=len(rows))
+    stored = rating_columns(Rating.objects.filter(user_id__in=_movielens_user_queryset()))
+    if not len(stored):
+        return None
+    stored_keys = (stored.users << 32) | stored.movies
+    stored_scores, stored_times = stored.scores.astype(np.float64), stored.stamps.astype(np.int64)
     order = np.argsort(stored_keys)
     stored_keys, stored_scores, stored_times = stored_keys[order], stored_scores[order], stored_times[order]
 
@@ -318,4 +318,4 @@ def _changed_ratings(users: np.ndarray, movies: np.ndarray, scores: np.ndarray, 
     same = (
         (stored_keys[position] == keys) & (stored_scores[position] == scores) & (stored_times[position] == timestamps)
     )
-    return everything[~same]
+    return np.flatnonzero(~same)

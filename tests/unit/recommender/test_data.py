@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from ratings import columns as columns_module
 from ratings.models import Rating
-from recommender import data as data_module
 from recommender.data import history_for_user, interactions_from_db, snapshot_from_db
 from tests.factories import GenreFactory, MovieFactory, MovieTagFactory, RatingFactory, UserFactory
 
@@ -77,8 +77,8 @@ def test_export_runs_a_fixed_number_of_queries_whatever_the_size():
 
 def test_export_in_small_chunks_gives_every_rating_exactly(monkeypatch):
     # given 30 ratings with times to the microsecond, read a few lines (PostgreSQL) or rows at a time
-    monkeypatch.setattr(data_module, "COPY_CHUNK_BYTES", 100)
-    monkeypatch.setattr(data_module, "BATCH_ROWS", 7)
+    monkeypatch.setattr(columns_module, "COPY_CHUNK_BYTES", 100)
+    monkeypatch.setattr(columns_module, "BATCH_ROWS", 7)
     people, films = UserFactory.create_batch(5), MovieFactory.create_batch(6)
     for i, (person, film) in enumerate((p, f) for p in people for f in films):
         RatingFactory(
