@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -89,12 +89,21 @@ def stats_from(data: Interactions, catalog: CatalogSnapshot) -> RatingStats:
     return RatingStats(("split",), counts, damped, means, recent_counts, built_at=0.0, build_seconds=0.0)
 
 
-def fit_families(train: Interactions, *, overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict:
-    """Every family's members fitted on ``train``: {family: {algorithm: model}}, as training activates them."""
+def fit_families(
+    train: Interactions,
+    *,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    leave_out: Iterable[str] = (),
+) -> dict:
+    """Every family's members fitted on ``train``: {family: {algorithm: model}}, as training activates them.
+
+    The families in ``leave_out`` are not fitted (a caller that already has their models)."""
     overrides = overrides or {}
+    skipped = set(leave_out)
     return {
         family.name: {name: build(name, **overrides.get(name, {})).fit(train) for name in family.members}
         for family in FAMILIES.values()
+        if family.name not in skipped
     }
 
 

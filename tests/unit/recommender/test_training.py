@@ -619,3 +619,29 @@ def test_a_site_without_ratings_has_nothing_to_train_and_fails_nothing(popularit
     assert version is None
     assert not ModelVersion.objects.exists()
     assert state().claimed_at is None
+
+
+@pytest.mark.django_db
+def test_a_blend_retrain_fits_the_blend_for_its_holdout_and_to_serve_and_not_again_for_the_rows(
+    settings, tmp_path, monkeypatch
+):
+    # given ratings, fast settings, and the rows replayed on the holdout
+    settings.MODEL_DIR, settings.RECOMMENDER_FAST, settings.MEASURE_SERVED_ROWS = tmp_path, True, True
+    some_ratings(people=6)
+    blend = type(build("blend"))
+    fits = []
+    fit = blend.fit
+
+    def counted(self, data):
+        fits.append(len(data))
+        return fit(self, data)
+
+    monkeypatch.setattr(blend, "fit", counted)
+
+    # when the blend family retrains
+    version = training.family_train(family="blend", force=True)
+
+    # then the blend was fitted twice: on the holdout's training part, then on everything; the rows' replay
+    # reused the holdout fit
+    assert version.row_metrics
+    assert len(fits) == 2 and fits[1] == version.n_ratings > fits[0]
