@@ -1,6 +1,6 @@
 """The in-process steps of the scale benchmark (``scripts.bench.scale``), each run as its own process.
 
-    python -m scripts.bench.scale_steps export|serve|admin
+    python -m scripts.bench.scale_steps export|serve|admin   (hold: the second worker that serve starts)
 
 Each prints ``RESULT`` lines that the benchmark collects.
 """
@@ -8,6 +8,7 @@ Each prints ``RESULT`` lines that the benchmark collects.
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -56,6 +57,14 @@ def serve() -> None:
         f"RESULT every model loaded in {time.perf_counter() - started:.1f} s ({sum(map(len, loaded.values()))} models)"
     )
     print(f"RESULT {_memory()} with every model loaded")
+    # A second web worker on the same host loads the same artifacts: the mapped pages are shared, which the
+    # proportional set size shows by splitting them between the two.
+    command = [sys.executable, "-m", "scripts.bench.scale_steps", "hold"]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as other:
+        assert other.stdout is not None and other.stdin is not None
+        other.stdout.readline()
+        print(f"RESULT {_memory()} while a second worker holds the same models")
+        other.stdin.close()
     people = list(get_user_model().objects.filter(ratings__isnull=False).distinct().order_by("pk")[:PEOPLE])
     client = Client(HTTP_HOST="localhost")
     api, home = [], []
@@ -76,6 +85,17 @@ def serve() -> None:
     print(f"RESULT API recommendations, {len(people)} different people, one process: {_ms(api)}")
     print(f"RESULT home page with every row, {len(home)} other people: {_ms(home)}")
     print(f"RESULT {_memory()} after serving")
+
+
+def hold() -> None:
+    """Load every active model, say so, and keep them until stdin closes (the second worker of ``serve``)."""
+    from recommender import artifacts
+    from recommender.families import FAMILIES
+
+    for family in FAMILIES:
+        artifacts.active_models(family)
+    print("loaded", flush=True)
+    sys.stdin.read()
 
 
 def admin() -> None:
@@ -100,7 +120,7 @@ def admin() -> None:
 
 def main() -> int:
     django_setup()
-    {"export": export, "serve": serve, "admin": admin}[sys.argv[1]]()
+    {"export": export, "serve": serve, "hold": hold, "admin": admin}[sys.argv[1]]()
     return 0
 
 
