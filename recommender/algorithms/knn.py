@@ -68,6 +68,16 @@ class ItemKNNConfig(KNNConfig):
     # 0.9341 without damping.
     neighbours: int = 100
     damping: float = 0.3
+    #: The similarities learn from at most this many of each person's latest ratings (0: all of them). Their
+    #: cost grows with the square of each person's count, so the few people with tens of thousands of
+    #: ratings (MovieLens 25M has them) would dominate a fit. On the synthetic 25M shape, a cap of 1,000
+    #: cuts that sum of squares 18-fold and keeps 70% of the ratings. Nobody in ml-100k has more than 737,
+    #: so no figure measured there changes. Biases and predictions still use every rating.
+    max_user_ratings: int = 1000
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require_non_negative(self, "max_user_ratings")
 
 
 @dataclass
@@ -158,9 +168,12 @@ class ItemKNN(_Neighbourhood):
     def fit(self, data: Interactions) -> Self:
         user_bias = self._fit_baseline(data)
         values = data.ratings - self._offsets(data.users, data.items, data.ratings, user_bias)
-        centered = sp.csr_matrix((values, (data.users, data.items)), shape=(data.n_users, data.n_items))
+        kept = latest_per_user(data, self.config.max_user_ratings)
+        shape = (data.n_users, data.n_items)
+        centered = sp.csr_matrix((values[kept], (data.users[kept], data.items[kept])), shape=shape)
+        rated = sp.csr_matrix((data.ratings[kept], (data.users[kept], data.items[kept])), shape=shape)
         self.similarity = item_neighbours(
-            centered, data.matrix, shrinkage=self.config.shrinkage, neighbours=self.config.neighbours
+            centered, rated, shrinkage=self.config.shrinkage, neighbours=self.config.neighbours
         )
         self._set_items(data.item_ids)
         return self
@@ -202,6 +215,18 @@ class ItemKNN(_Neighbourhood):
         n = len(arrays["item_ids"])
         self.similarity = sp.csr_matrix((arrays["similarity"], arrays["indices"], arrays["indptr"]), shape=(n, n))
         self._set_items(arrays["item_ids"])
+
+
+def latest_per_user(data: Interactions, limit: int) -> np.ndarray:
+    """A mask of each person's ``limit`` latest ratings (0: every rating), ties in time by their order here."""
+    if limit <= 0 or len(data) == 0 or np.bincount(data.users).max() <= limit:
+        return np.ones(len(data), dtype=bool)
+    order = np.lexsort((-data.timestamps, data.users))  # each person's ratings, newest first
+    users = data.users[order]
+    starts = np.searchsorted(users, users, side="left")
+    keep = np.zeros(len(data), dtype=bool)
+    keep[order[np.arange(len(order)) - starts < limit]] = True
+    return keep
 
 
 def item_neighbours(

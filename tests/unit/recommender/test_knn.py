@@ -161,3 +161,27 @@ def test_a_pair_rated_twice_is_refused(cls):
 def test_bad_settings_are_refused_naming_the_field(field, value):
     with pytest.raises(ValueError, match=field):
         KNNConfig(**{field: value})
+
+
+def test_latest_per_user_keeps_each_persons_newest_ratings_up_to_the_limit():
+    # a heavy rater with 6 ratings (times out of order) and a light one with 2
+    data = Interactions.from_ids(
+        [1] * 6 + [2] * 2, [10, 11, 12, 13, 14, 15, 10, 11], [4.0] * 8, [5, 1, 6, 2, 4, 3, 1, 2]
+    )
+
+    kept = knn.latest_per_user(data, 3)
+
+    assert sorted(data.item_ids[data.items[kept]][data.users[kept] == 0].tolist()) == [10, 12, 14]  # times 5, 6, 4
+    assert kept[data.users == 1].all()
+    assert knn.latest_per_user(data, 0).all() and knn.latest_per_user(data, 6).all()
+
+
+def test_capping_heavy_raters_changes_nothing_below_the_cap_and_only_their_share_above_it():
+    data, _ = structured_ratings(seed=3)
+    most = int(np.bincount(data.users).max())
+    everyone = ItemKNN(ItemKNNConfig(max_user_ratings=0)).fit(data)
+    at_most = ItemKNN(ItemKNNConfig(max_user_ratings=most)).fit(data)
+    capped = ItemKNN(ItemKNNConfig(max_user_ratings=max(2, most // 4))).fit(data)
+
+    assert (everyone.similarity != at_most.similarity).nnz == 0
+    assert (everyone.similarity != capped.similarity).nnz > 0
