@@ -10,7 +10,7 @@
 # worker), then for PEOPLE different people in turn (more than a worker caches, so every request folds in and
 # scores afresh). Prints wrk's summary plus p50/p95/p99 and the machine's load average before each run.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 PY=${PY:-.venv/bin/python}
 export DEBUG=${DEBUG:-0}
