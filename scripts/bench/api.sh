@@ -22,6 +22,7 @@ export API_THROTTLE_USER=${API_THROTTLE_USER:-10000000/minute}
 # Plain HTTP on localhost: production's redirect to HTTPS would answer every request with a 301.
 export SECURE_SSL_REDIRECT=${SECURE_SSL_REDIRECT:-false} SECURE_COOKIES=${SECURE_COOKIES:-false}
 export LOG_LEVEL=${LOG_LEVEL:-WARNING}
+export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost}
 # Two sync workers on two cores: one math thread each, or torch and BLAS threads fight over the cores.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
 PORT=${PORT:-8001}
@@ -49,7 +50,7 @@ from django.contrib.auth import get_user_model
 from movierec.accounts.services import token_issue
 people = get_user_model().objects.filter(username__startswith='ml_').order_by('id')[:$PEOPLE]
 print('\n'.join(token_issue(user=person)[1] for person in people))
-" | grep -E '^[0-9a-f]{40}$' > "$WORK/tokens.txt"
+" | grep -E '^[0-9a-f]{40,}$' > "$WORK/tokens.txt"
 
 cat > "$WORK/report.lua" <<'LUA'
 -- Each connection takes tokens from tokens.txt in turn (ONE_PERSON=1: always the first).
