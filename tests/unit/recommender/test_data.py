@@ -75,6 +75,20 @@ def test_export_runs_a_fixed_number_of_queries_whatever_the_size():
     assert snapshot.last_rating_id == max(RatingFactory._meta.model.objects.values_list("id", flat=True))
 
 
+def exported(snapshot) -> list[tuple]:
+    """Every exported rating as (person, movie, score, time), sorted."""
+    data = snapshot.interactions
+    return sorted(
+        zip(
+            data.user_ids[data.users].tolist(),
+            data.item_ids[data.items].tolist(),
+            data.ratings.tolist(),
+            data.timestamps.tolist(),
+            strict=True,
+        )
+    )
+
+
 def test_export_in_small_chunks_gives_every_rating_exactly(monkeypatch):
     # given 30 ratings with times to the microsecond, read a few lines (PostgreSQL) or rows at a time
     monkeypatch.setattr(columns_module, "COPY_CHUNK_BYTES", 100)
@@ -89,21 +103,11 @@ def test_export_in_small_chunks_gives_every_rating_exactly(monkeypatch):
     snapshot = snapshot_from_db()
 
     # then each rating arrives once, with its score and its time to the microsecond
-    data = snapshot.interactions
-    exported = sorted(
-        zip(
-            data.user_ids[data.users].tolist(),
-            data.item_ids[data.items].tolist(),
-            data.ratings.tolist(),
-            data.timestamps.tolist(),
-            strict=True,
-        )
-    )
     stored = sorted(
         (user, movie, score, created.timestamp())
         for user, movie, score, created in Rating.objects.values_list("user_id", "movie_id", "score", "created")
     )
-    assert exported == stored and len(stored) == 30
+    assert exported(snapshot) == stored and len(stored) == 30
     assert snapshot.last_rating_id == Rating.objects.order_by("-id").values_list("id", flat=True)[0]
 
 
@@ -128,19 +132,6 @@ def test_history_for_user_is_in_time_order_and_names_the_user():
 
 def test_history_for_someone_without_ratings_is_empty():
     assert len(history_for_user(UserFactory())) == 0
-
-
-def exported(snapshot) -> list[tuple]:
-    data = snapshot.interactions
-    return sorted(
-        zip(
-            data.user_ids[data.users].tolist(),
-            data.item_ids[data.items].tolist(),
-            data.ratings.tolist(),
-            data.timestamps.tolist(),
-            strict=True,
-        )
-    )
 
 
 def test_the_incremental_snapshot_equals_a_full_export_after_ratings_are_added_changed_and_deleted(settings, tmp_path):
