@@ -51,6 +51,8 @@ try:
     TRAINING_STALE_SECONDS = env_int("TRAINING_STALE_SECONDS", 300, minimum=1)
     RECOMMENDER_FAST = env_bool("RECOMMENDER_FAST", default=False)
     TRAINING_TIME_BUDGET_SECONDS = env_int("TRAINING_TIME_BUDGET_SECONDS", 480, minimum=0)
+    # How long a person's fold-in into a model stays in the shared "folds" cache (0: every process folds alone).
+    FOLD_IN_TTL_SECONDS = env_int("FOLD_IN_TTL_SECONDS", 86_400, minimum=0)
     # The blend's training also replays the home page's rows on its holdout (fitting every family once more).
     MEASURE_SERVED_ROWS = env_bool("MEASURE_SERVED_ROWS", default=True)
     # Refuse a new version that concentrates recommendations noticeably more than the active one (Gini, the
@@ -280,7 +282,16 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.3, "SOCKET_TIMEOUT": 0.5},
-        }
+        },
+        # People's fold-ins, shared by every web process (recommender.foldins). Errors are not ignored here:
+        # the fold store sees them and stops asking for a while, so an outage costs one timeout, not one a model.
+        "folds": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "movierec",
+            "TIMEOUT": FOLD_IN_TTL_SECONDS,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        },
     }
 else:
     for folder in ("queue", "processed", "control"):
@@ -295,7 +306,15 @@ else:
         # Broadcasts (worker pings, control commands) also live under var/, not in the working directory.
         "control_folder": str(BROKER_DIR / "control"),
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "folds": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "folds",
+            "TIMEOUT": FOLD_IN_TTL_SECONDS,
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        },
+    }
 
 # A cache failure that django-redis ignores is still logged, under this name.
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True

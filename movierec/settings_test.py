@@ -35,3 +35,9 @@ MODEL_DIR = Path(os.environ["MODEL_DIR"])
 CELERY_BROKER_URL = "memory://"
 # Tests never run collectstatic: serve straight from the finders, as DEBUG does.
 WHITENOISE_AUTOREFRESH = True
+# Folds are keyed by artifact checksum and history: a test's models are not versioned artifacts, so each test
+# process keeps its own (tests/integration/test_fold_sharing.py shares them through Redis on purpose).
+CACHES = {
+    **CACHES,  # noqa: F405
+    "folds": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "test-folds"},
+}

@@ -34,6 +34,7 @@ from django.core.files.storage import Storage, storages
 
 from recommender.algorithms import algorithm_class
 from recommender.algorithms.base import Recommender
+from recommender.algorithms.folding import name_folds
 from recommender.families import FAMILIES
 from recommender.models import ModelVersion
 
@@ -203,7 +204,10 @@ def artifact_load(version: ModelVersion) -> dict[str, Recommender]:
             f"{version.label}: checksum mismatch in {directory} "
             f"(recorded {version.checksum[:12]}…, found {actual[:12]}…); refusing to load"
         )
-    return {name: algorithm_class(name).load(directory / name) for name in version.algorithms}
+    models = {name: algorithm_class(name).load(directory / name) for name in version.algorithms}
+    for name, model in models.items():
+        name_folds(model, f"{version.checksum[:32]}/{name}")
+    return models
 
 
 def artifact_delete(version: ModelVersion) -> None:

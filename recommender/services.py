@@ -32,6 +32,7 @@ from recommender.algorithms.groups import taste_groups as make_taste_groups
 from recommender.artifacts import ArtifactError, active_models
 from recommender.experiments import arm_for, team_draft
 from recommender.families import FAMILIES
+from recommender.foldins import serving_fold_store
 from recommender.models import Experiment
 from recommender.rows import (
     COLLABORATIVE,
@@ -121,6 +122,8 @@ def taste_for(user: User, *, source: str | None = None, arm: str | None = None) 
        and the person's ratings, feedback and favourite genres (three queries, never cached).
     2. Return the cached Taste for exactly these inputs, if any.
     3. Otherwise make a new one (it scores lazily, on first use) and cache it, dropping the least recent.
+       Its fold-ins go through the shared fold store: another process that served this history already
+       left them there.
     """
     catalog, stats = selectors.catalog_and_stats()
     models = serving_models()
@@ -138,7 +141,7 @@ def taste_for(user: User, *, source: str | None = None, arm: str | None = None) 
         if taste is not None:
             _tastes.move_to_end(key)
             return taste
-    taste = Taste(catalog=catalog, stats=stats, models=models, state=state)
+    taste = Taste(catalog=catalog, stats=stats, models=models, state=state, folds=serving_fold_store())
     with _tastes_lock:
         taste = _tastes.setdefault(key, taste)
         capacity = max(16, TASTE_CACHE_BYTES // (8 * VECTORS_PER_TASTE * max(len(catalog), 1)))

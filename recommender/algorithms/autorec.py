@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from recommender.algorithms.base import Config, Recommender, load_arrays, save_arrays
 from recommender.algorithms.baseline import clip_ratings, require_non_negative, require_positive
+from recommender.algorithms.folding import folded
 from recommender.algorithms.interactions import History, Interactions
 from recommender.algorithms.torch.base import TorchConfig
 from recommender.algorithms.torch.device import choose_device, cpu_threads, reproducible
@@ -145,6 +146,10 @@ class AutoRec(Recommender):
 
     def _person_row(self, history: History) -> np.ndarray:
         """The person's decoder row and bias: ridge regression of their ratings on the rated movies' codes."""
+        (row,) = folded(self, history, lambda: (self._solve(history),))
+        return row
+
+    def _solve(self, history: History) -> np.ndarray:
         positions, ratings = self.history_positions(history)
         if len(positions) == 0:
             return self.prior

@@ -111,6 +111,9 @@ class Recommender(ABC):
     #: Held-out ratings (sharing the training data's vocabularies) for a torch model to report its loss on after
     #: each epoch, as ``training_curve["validation_loss"]``; set by the caller before ``fit`` (the training holdout).
     validation: Interactions | None = None
+    #: The identity a person's fold-in into this model is shared under (``recommender.algorithms.folding``);
+    #: None (fitted here, not loaded from a versioned artifact): every fold is computed.
+    fold_key: str | None = None
 
     def __init__(self, config: Config | None = None) -> None:
         self.config = config if config is not None else self.config_class()

@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from recommender.algorithms.base import Config, Recommender, load_arrays, save_arrays
 from recommender.algorithms.baseline import require_non_negative, require_positive, require_unique_pairs
+from recommender.algorithms.folding import folded
 from recommender.algorithms.interactions import History, Interactions
 from recommender.algorithms.mf import similar_by_cosine
 
@@ -90,6 +91,10 @@ class ImplicitALS(Recommender):
 
     def user_vector(self, history: History) -> np.ndarray:
         """The library's exact least-squares solve for this history against the item factors."""
+        (vector,) = folded(self, history, lambda: (self._solve(history),))
+        return vector
+
+    def _solve(self, history: History) -> np.ndarray:
         rated, ratings = self.history_positions(history)
         row = sp.csr_matrix(
             (self._values(ratings), (np.zeros(len(rated), dtype=np.int64), rated)), shape=(1, len(self.item_ids))

@@ -43,6 +43,9 @@ CENTERINGS = ("none", "item", "user", "baseline")
 BLOCK_CELLS = 1 << 22
 #: User kNN looks for each item's neighbours among this many most similar people, which bounds the work per request.
 CANDIDATE_USERS = 2000
+#: Item kNN scores asked for fewer than one movie in this many of the vocabulary slice their rows; more take the
+#: product with the whole matrix (slicing a whole catalog's rows would copy the matrix on every request).
+FULL_PRODUCT_SHARE = 8
 
 
 @dataclass
@@ -184,8 +187,12 @@ class ItemKNN(_Neighbourhood):
         residual[rated] = residuals
         was_rated = np.zeros(len(self.item_ids))
         was_rated[rated] = 1.0
-        rows = self.similarity[positions]
-        return rows @ residual, rows @ was_rated, user_bias
+        if len(positions) * FULL_PRODUCT_SHARE < len(self.item_ids):  # a few movies: only their rows
+            rows = self.similarity[positions]
+            return rows @ residual, rows @ was_rated, user_bias
+        # Many (a whole catalog): one pass over the matrix, never a copy of the rows asked for.
+        both = self.similarity @ np.column_stack([residual, was_rated])
+        return both[positions, 0], both[positions, 1], user_bias
 
     def similar_items(self, item_id: int, n: int) -> list[tuple[int, float]]:
         """The ``n`` items most similar to ``item_id``, most similar first; [] for an item the model does not know."""

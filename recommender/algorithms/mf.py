@@ -32,6 +32,7 @@ from recommender.algorithms.baseline import (
     require_positive,
     require_unique_pairs,
 )
+from recommender.algorithms.folding import folded
 from recommender.algorithms.interactions import History, Interactions
 
 #: Cells of the flattened Gram matrices built at once (rows x factors^2), about 128 MB of float64.
@@ -148,7 +149,7 @@ class _ExplicitFactors(Recommender):
 
     def _estimate(self, history: History, positions: np.ndarray, known: np.ndarray) -> np.ndarray:
         rated, ratings = self.history_positions(history)
-        users = self._user_vectors(rated, ratings.astype(np.float64))
+        (users,) = folded(self, history, lambda: (self._user_vectors(rated, ratings.astype(np.float64)),))
         k = self.item_factors.shape[2]
         taste = np.einsum("sik,sk->si", self.item_factors[:, positions], users[:, :k]) + self.item_bias[:, positions]
         # An id the model never saw has no item side: the person's own offset from the mean is all there is.

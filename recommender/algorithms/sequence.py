@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from recommender.algorithms.baseline import require_non_negative, require_positive
+from recommender.algorithms.folding import folded
 from recommender.algorithms.interactions import History, Interactions
 from recommender.algorithms.torch.base import TorchConfig, TorchRecommender
 from recommender.algorithms.torch.device import cpu_threads
@@ -123,13 +124,21 @@ class SequenceGRU(TorchRecommender):
 
     def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
         positions, known = self.positions(items)
-        # History keeps time order; movies this model never saw carry no signal and are skipped.
+        (state,) = folded(self, history, lambda: (self._state(history),))
+        with cpu_threads(self.config.threads), torch.no_grad():
+            logits = self.net.logits(torch.from_numpy(state).to(self.device)).cpu().numpy().astype(np.float64)
+        return np.where(known, logits[positions], np.nan)
+
+    def _state(self, history: History) -> np.ndarray:
+        """The GRU's state after the person's latest ratings, in time order (what the next movie is read from).
+
+        Movies this model never saw carry no signal and are skipped.
+        """
         rated, _ = self.history_positions(history)
         sequence = np.concatenate([[self.net.start], rated[max(0, len(rated) - self.config.max_length) :]])
         with cpu_threads(self.config.threads), torch.no_grad():
             states = self.net.states(torch.from_numpy(sequence.astype(np.int64))[None].to(self.device))
-            logits = self.net.logits(states[0, -1]).cpu().numpy().astype(np.float64)
-        return np.where(known, logits[positions], np.nan)
+            return states[0, -1].cpu().numpy()
 
 
 def training_windows(

@@ -21,6 +21,7 @@ import numpy as np
 
 from ratings.choices import SNOOZE, FeedbackKind
 from recommender.algorithms.base import Recommender
+from recommender.algorithms.folding import FoldStore, fold_store
 from recommender.algorithms.interactions import History
 from recommender.rows.builders import BECAUSE_ROWS, RowSpec, anonymous_specs, signed_in_specs
 from recommender.rows.inputs import Preferences
@@ -52,6 +53,8 @@ class Taste:
 
     Everything is computed on first use and kept: the services cache a Taste per
     (person, history version, model versions, catalog), so it never outlives a rating.
+    ``folds`` shares the person's fold-in into each model with other processes
+    (``recommender.algorithms.folding``); the scores are the same with or without it.
     """
 
     def __init__(
@@ -61,11 +64,13 @@ class Taste:
         stats: RatingStats,
         models: ServingModels,
         state: PersonState | None,
+        folds: FoldStore | None = None,
     ) -> None:
         self.catalog = catalog
         self.stats = stats
         self.models = models
         self.state = state
+        self.folds = folds
         self.lock = threading.Lock()
         self._scores: dict[int, np.ndarray] = {}
         self._similarities: dict[tuple, tuple[np.ndarray, str]] = {}
@@ -184,7 +189,8 @@ class Taste:
     def _scatter_safely(self, model: Recommender, what: str, call: Callable[[], np.ndarray]) -> np.ndarray:
         # One model failing must not take the page down: its part drops out and the others still serve.
         try:
-            return scatter(model, self.catalog, call())
+            with fold_store(self.folds):
+                return scatter(model, self.catalog, call())
         except Exception:
             user = self.state.user_id if self.state else None
             logger.exception("%s failed to %s for user %s; serving without it", model.name, what, user)

@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from recommender.algorithms.base import Config, Recommender, load_arrays, save_arrays
 from recommender.algorithms.baseline import clip_ratings, require_choice, require_non_negative, require_positive
+from recommender.algorithms.folding import folded
 from recommender.algorithms.interactions import History, Interactions
 from recommender.algorithms.torch.device import (
     DEVICES,
@@ -218,6 +219,14 @@ class FoldInRecommender(TorchRecommender):
 
     def _estimates(self, history: History, positions: np.ndarray) -> np.ndarray:
         """Fold the person in, then estimate each item position (``net.average_item`` allowed)."""
+        rows = [torch.from_numpy(row).to(self.device) for row in folded(self, history, lambda: self._fold(history))]
+        with cpu_threads(self.config.threads), torch.inference_mode():
+            items = torch.from_numpy(np.asarray(positions, dtype=np.int64)).to(self.device)
+            output = self.net.combine([row.expand(len(items), -1) for row in rows], self.net.item_rows(items))
+            return self.estimate(output).cpu().numpy().astype(np.float64)
+
+    def _fold(self, history: History) -> tuple[np.ndarray, ...]:
+        """The person's user rows (one (1, width) array per user table), fitted to their history."""
         cfg = self.config
         rated, ratings = self.history_positions(history)
         items, targets, weights = self.fold_in_examples(
@@ -235,7 +244,4 @@ class FoldInRecommender(TorchRecommender):
                 learning_rate=cfg.fold_in_learning_rate,
                 reg=cfg.reg,
             )
-            with torch.inference_mode():
-                items = torch.from_numpy(np.asarray(positions, dtype=np.int64)).to(self.device)
-                output = self.net.combine([row.expand(len(items), -1) for row in rows], self.net.item_rows(items))
-                return self.estimate(output).cpu().numpy().astype(np.float64)
+        return tuple(row.detach().cpu().numpy() for row in rows)

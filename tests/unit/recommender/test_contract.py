@@ -12,6 +12,7 @@ import torch
 
 from recommender.algorithms import ALGORITHMS
 from recommender.algorithms.base import Recommender
+from recommender.algorithms.folding import decode, encode, fold_store, name_folds
 from recommender.algorithms.interactions import History, Interactions
 from recommender.evaluation.leakage import LeakageError, LeakageGuard
 from recommender.evaluation.runner import PROTOCOLS, evaluate_split
@@ -137,6 +138,56 @@ def test_save_and_load_give_identical_scores_from_memory_mapped_arrays(fitted, m
     assert mapped(loaded.item_ids)
     if isinstance(getattr(loaded, "net", None), torch.nn.Module):
         assert all(mapped(parameter) for parameter in loaded.net.parameters())
+
+
+class DictFoldStore(dict):
+    """A fold store in a dict: what ``recommender.foldins`` does with Redis, minus the network."""
+
+    def set(self, key: str, value: bytes) -> None:
+        self[key] = value
+
+
+#: The algorithms that fold a person in before scoring (the others read the history directly, at little cost).
+FOLDING = {"svd", "als", "bpmf", "implicit_als", "ncf", "ncf_implicit", "sequence", "classifier", "autorec"}
+FOLDING_BLENDS = {"hybrid", "blend"}  # through their folding components
+
+
+def test_a_shared_fold_scores_exactly_like_a_fresh_one_and_is_read_back(name, fitted, model_data, tmp_path):
+    # given a loaded copy, named as a served artifact is, and a shared store
+    data, _, _ = model_data
+    fitted.save(tmp_path / "model")
+    served = type(fitted).load(tmp_path / "model")
+    name_folds(served, f"checksum/{name}")
+    history, items = holdout_history(data, 7), data.item_ids[:10]
+    fresh = fitted.score(history)
+    store = DictFoldStore()
+
+    # when it scores the person twice with the store plugged in
+    with fold_store(store):
+        first = served.score(history)
+        kept = dict(store)
+        second = served.score(history)
+        predicted = served.predict(history, items) if fitted.explicit else None
+
+    # then both are the fresh scores bit for bit, and the folding models kept the fold once
+    np.testing.assert_array_equal(first, fresh)
+    np.testing.assert_array_equal(second, fresh)
+    if fitted.explicit:
+        np.testing.assert_array_equal(predicted, fitted.predict(history, items))
+    assert bool(kept) == (name in FOLDING | FOLDING_BLENDS)
+    assert store == kept
+    if not kept:
+        return
+    # and the kept fold is what the second call read: another process's zeroed fold changes the scores
+    for key in store:
+        store[key] = encode(tuple(np.zeros_like(array) for array in decode(store[key])))
+    with fold_store(store):
+        assert not np.array_equal(served.score(history), fresh, equal_nan=True)
+    # while another history is folded afresh, under its own key
+    other = holdout_history(data, 8)
+    with fold_store(store):
+        np.testing.assert_array_equal(served.score(other), fitted.score(other))
+    assert len(store) == 2 * len(kept)
 
 
 def test_finds_the_planted_taste_groups(name, fitted, model_data):
