@@ -53,6 +53,8 @@ try:
     TRAINING_TIME_BUDGET_SECONDS = env_int("TRAINING_TIME_BUDGET_SECONDS", 480, minimum=0)
     # How long a person's fold-in into a model stays in the shared "folds" cache (0: every process folds alone).
     FOLD_IN_TTL_SECONDS = env_int("FOLD_IN_TTL_SECONDS", 86_400, minimum=0)
+    # After an activation the worker folds this many of the most recently active people in (0: none).
+    FOLD_WARM_PEOPLE = env_int("FOLD_WARM_PEOPLE", 10_000, minimum=0)
     # The blend's training also replays the home page's rows on its holdout (fitting every family once more).
     MEASURE_SERVED_ROWS = env_bool("MEASURE_SERVED_ROWS", default=True)
     # Refuse a new version that concentrates recommendations noticeably more than the active one (Gini, the
@@ -329,7 +331,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Training is heavy and may get hosts of its own (GPU); everything else is quick and stays on "default".
-CELERY_TASK_ROUTES = {"recommender.tasks.family_retrain_task": {"queue": "training"}}
+CELERY_TASK_ROUTES = {
+    "recommender.tasks.family_retrain_task": {"queue": "training"},
+    # Minutes of scoring after each activation: beside the training, never ahead of the quick tasks.
+    "recommender.tasks.folds_warm_task": {"queue": "training"},
+}
 CELERY_BEAT_SCHEDULE = {
     "training-sweep": {
         "task": "recommender.tasks.training_sweep_task",

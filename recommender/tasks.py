@@ -47,3 +47,13 @@ def impressions_flush_task() -> int:
     from recommender.online import flush_impressions
 
     return flush_impressions()
+
+
+@shared_task(soft_time_limit=2 * 3600, time_limit=2 * 3600 + 300)
+def folds_warm_task(family: str) -> int:
+    """Fold the most recently active people into ``family``'s newly active models (recommender.foldins)."""
+    from recommender.foldins import folds_warm
+
+    warmed = folds_warm(families=[family])
+    logger.info("Folded %d people into %d %s models in %.0f s", warmed.people, warmed.models, family, warmed.seconds)
+    return warmed.people

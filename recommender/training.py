@@ -332,6 +332,17 @@ def _send(*, family: str, countdown: float, force: bool) -> bool:
     return True
 
 
+def _send_folds_warm(*, family: str) -> None:
+    from recommender.tasks import folds_warm_task
+
+    if settings.FOLD_WARM_PEOPLE <= 0:
+        return
+    try:
+        folds_warm_task.apply_async(kwargs={"family": family}, retry=False)
+    except Exception:  # only a head start is lost: each person is folded on their next visit instead
+        logger.exception("Could not enqueue folding people into the new %s models", family)
+
+
 # -- one run ---------------------------------------------------------------------------------------------------------
 
 
@@ -458,6 +469,8 @@ def family_train(*, family: str, force: bool = False, log: Log | None = None) ->
     pending = _release(claim, trained=not failed, failed=failed)
     if pending and not failed:
         training_enqueue(family=family, countdown=family_debounce(family))
+    if version.status == ModelVersion.Status.ACTIVE:
+        _send_folds_warm(family=family)
     return version
 
 

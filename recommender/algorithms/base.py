@@ -119,7 +119,8 @@ class Recommender(ABC):
         self.config = config if config is not None else self.config_class()
         self.training_curve = {}
         self.item_ids: np.ndarray = np.empty(0, dtype=np.int64)
-        self._item_index: dict[int, int] | None = None
+        #: The vocabulary sorted, and each sorted id's position (built on first use).
+        self._item_index: tuple[np.ndarray, np.ndarray] | None = None
 
     # -- the contract ---------------------------------------------------------------------------------------------
 
@@ -196,13 +197,20 @@ class Recommender(ABC):
         self._require_fitted()
         if items is None:
             return np.arange(len(self.item_ids)), np.ones(len(self.item_ids), dtype=bool)
-        if self._item_index is None:
-            self._item_index = {int(item): position for position, item in enumerate(self.item_ids)}
-        index = self._item_index
         items = np.asarray(items, dtype=np.int64)
-        found = np.fromiter((index.get(int(i), -1) for i in items), dtype=np.int64, count=len(items))
-        known = found >= 0
-        return np.where(known, found, 0), known
+        if len(items) == len(self.item_ids) and np.array_equal(items, self.item_ids):
+            return np.arange(len(items)), np.ones(len(items), dtype=bool)
+        if self._item_index is None:
+            order = np.argsort(self.item_ids, kind="stable")
+            self._item_index = (self.item_ids[order], order)
+        # A binary search in C: a catalog of 60,000 ids maps in well under a millisecond, where a dict lookup
+        # per id took tens (and a page asks every model several times).
+        sorted_ids, order = self._item_index
+        if len(sorted_ids) == 0:
+            return np.zeros(len(items), dtype=np.int64), np.zeros(len(items), dtype=bool)
+        at = np.minimum(np.searchsorted(sorted_ids, items), len(sorted_ids) - 1)
+        known = sorted_ids[at] == items
+        return np.where(known, order[at], 0), known
 
     def history_positions(self, history: History) -> tuple[np.ndarray, np.ndarray]:
         """The person's rated items that this model knows, as (positions, ratings)."""
@@ -212,6 +220,11 @@ class Recommender(ABC):
     def _require_fitted(self) -> None:
         if not self.is_fitted:
             raise NotFittedError(f"{self.name} is not fitted; call fit() or load() first")
+
+
+def whole_vocabulary(positions: np.ndarray, size: int) -> bool:
+    """Whether ``positions`` are 0..size-1 in order: the whole vocabulary, which needs no gathering."""
+    return len(positions) == size and bool(np.array_equal(positions, np.arange(size)))
 
 
 def top_n(items: np.ndarray, scores: np.ndarray, n: int) -> list[tuple[int, float]]:
@@ -243,6 +256,10 @@ def load_arrays(directory: Path) -> dict[str, np.ndarray]:
     """
     folder = directory / ARRAYS_DIR
     if folder.is_dir():
-        return {path.stem: np.load(path, mmap_mode="r", allow_pickle=False) for path in sorted(folder.glob("*.npy"))}
+        # Plain ndarray views of the maps: the same shared pages, without np.memmap's cost on every indexing.
+        return {
+            path.stem: np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+            for path in sorted(folder.glob("*.npy"))
+        }
     with np.load(directory / ARRAYS_FILE, allow_pickle=False) as data:  # format 1
         return {key: data[key] for key in data.files}

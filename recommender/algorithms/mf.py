@@ -25,7 +25,15 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import wishart
 
-from recommender.algorithms.base import Config, Recommender, load_arrays, progress, save_arrays, top_n
+from recommender.algorithms.base import (
+    Config,
+    Recommender,
+    load_arrays,
+    progress,
+    save_arrays,
+    top_n,
+    whole_vocabulary,
+)
 from recommender.algorithms.baseline import (
     clip_ratings,
     require_non_negative,
@@ -151,7 +159,12 @@ class _ExplicitFactors(Recommender):
         rated, ratings = self.history_positions(history)
         (users,) = folded(self, history, lambda: (self._user_vectors(rated, ratings.astype(np.float64)),))
         k = self.item_factors.shape[2]
-        taste = np.einsum("sik,sk->si", self.item_factors[:, positions], users[:, :k]) + self.item_bias[:, positions]
+        # A whole catalog reads the factors in place: gathering them first would copy samples x items x k per call.
+        if whole_vocabulary(positions, self.item_factors.shape[1]):
+            factors, bias = self.item_factors, self.item_bias
+        else:
+            factors, bias = self.item_factors[:, positions], self.item_bias[:, positions]
+        taste = np.matmul(factors, users[:, :k, None].astype(factors.dtype))[:, :, 0] + bias
         # An id the model never saw has no item side: the person's own offset from the mean is all there is.
         estimate = users[:, [k]] + np.where(known, taste, 0.0)
         return self.mean + estimate.mean(axis=0)

@@ -48,6 +48,30 @@ RECENCY_DIAL_WEIGHT = 0.5
 logger = logging.getLogger(__name__)
 
 
+def fold_in_history(state: PersonState | None) -> History:
+    """The history the models fold in: the ratings (less the ones marked not to recommend from), plus "more
+    like this" as a positive rating at the time it was given. Empty for a visitor."""
+    if state is None:
+        return History.empty()
+    history = state.history
+    not_seeds = state.feedback_ids(FeedbackKind.NOT_A_SEED)
+    if not_seeds:  # rated, but not to be recommended from: the models never see these ratings
+        keep = ~np.isin(history.item_ids, not_seeds)
+        stamps = history.timestamps[keep] if history.timestamps is not None else None
+        history = History(history.item_ids[keep], history.ratings[keep], stamps, history.user_id)
+    rated = set(history.item_ids.tolist())
+    more = [(movie, at) for movie, at in state.feedback.get(FeedbackKind.MORE_LIKE_THIS, ()) if movie not in rated]
+    if not more:
+        return history
+    stamps = history.timestamps if history.timestamps is not None else np.zeros(len(history))
+    return History.from_arrays(
+        np.concatenate([history.item_ids, [movie for movie, _ in more]]),
+        np.concatenate([history.ratings, np.full(len(more), MORE_LIKE_THIS_RATING)]),
+        np.concatenate([stamps, [at for _, at in more]]),
+        user_id=history.user_id,
+    )
+
+
 class Taste:
     """What the active models think of one person (or of anyone, when ``state`` is None), over the whole catalog.
 
@@ -84,28 +108,8 @@ class Taste:
 
     @cached_property
     def history(self) -> History:
-        """The fold-in history: the ratings, plus "more like this" as a positive rating at the time it was given."""
-        if self.state is None:
-            return History.empty()
-        history = self.state.history
-        not_seeds = self.feedback_ids(FeedbackKind.NOT_A_SEED)
-        if not_seeds:  # rated, but not to be recommended from: the models never see these ratings
-            keep = ~np.isin(history.item_ids, not_seeds)
-            stamps = history.timestamps[keep] if history.timestamps is not None else None
-            history = History(history.item_ids[keep], history.ratings[keep], stamps, history.user_id)
-        rated = set(history.item_ids.tolist())
-        more = [
-            (movie, at) for movie, at in self.state.feedback.get(FeedbackKind.MORE_LIKE_THIS, ()) if movie not in rated
-        ]
-        if not more:
-            return history
-        stamps = history.timestamps if history.timestamps is not None else np.zeros(len(history))
-        return History.from_arrays(
-            np.concatenate([history.item_ids, [movie for movie, _ in more]]),
-            np.concatenate([history.ratings, np.full(len(more), MORE_LIKE_THIS_RATING)]),
-            np.concatenate([stamps, [at for _, at in more]]),
-            user_id=history.user_id,
-        )
+        """What every model folds in: :func:`fold_in_history` of the person."""
+        return fold_in_history(self.state)
 
     @cached_property
     def excluded(self) -> np.ndarray:

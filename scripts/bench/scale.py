@@ -1,6 +1,6 @@
 """``make bench-scale SIZE=1m|10m|25m|ci``: the whole path at a real catalog size, on PostgreSQL.
 
-    .venv/bin/python -m scripts.bench.scale --size 1m [--steps generate,import,export,train,serve,admin]
+    .venv/bin/python -m scripts.bench.scale --size 1m [--steps generate,import,export,train,warm,serve,admin]
         [--neural] [--workdir /tmp/movierec-scale] [--database-url postgres://postgres@127.0.0.1:5432/...]
 
 1. ``generate``: a synthetic MovieLens shaped like the size (``manage.py generate_movielens``); the real
@@ -9,11 +9,14 @@
 3. ``export``: ``recommender.data.snapshot_from_db``, what every retrain starts with.
 4. ``train``: ``manage.py train --sync`` for collaborative + content (the cheap families), then the
    blend and the star predictor, then with ``--neural`` (always at ``ci``) each neural family on its own.
-5. ``serve``: a fresh process loads every active model and answers one person's rows; its resident and
-   proportional set sizes are read from ``/proc/self/smaps_rollup``.
-6. ``admin``: the admin movie changelist and a title search, as staff, through Django's full request path.
+5. ``warm``: ``manage.py warm_folds``, what the training worker does after an activation: the most
+   recently active people folded into every active model, the folds kept in Redis.
+6. ``serve``: a fresh process loads every active model, then times the API for the recent raters (half of
+   them folded in at request time, half read from the kept folds) and the home page with every row; its
+   resident and proportional set sizes are read from ``/proc/self/smaps_rollup``.
+7. ``admin``: the admin movie changelist and a title search, as staff, through Django's full request path.
 
-Every step but ``serve`` and ``admin`` runs as its own process, so its wall time and peak resident memory
+Every step runs as its own process, so its wall time and peak resident memory
 (``wait4``'s ``ru_maxrss``) are its own; PostgreSQL's server memory is not in them. ``ci`` is the ml-1m
 shape at a reduced size with the fast hyper-parameters, so that CI walks every step on every change.
 """
@@ -61,7 +64,7 @@ TARGETS: dict[str, dict[str, tuple[float | None, float | None]]] = {
         "serve": (None, 1536),
     },
 }
-STEPS = ("generate", "import", "export", "train", "serve", "admin")
+STEPS = ("generate", "import", "export", "train", "warm", "serve", "admin")
 NEURAL = ("ncf", "sequence")
 CHEAP = ("collaborative", "content")
 STACKED = ("blend", "stars")
@@ -95,7 +98,7 @@ def timed(step: str, command: list[str], *, env: dict[str, str]) -> Figure:
     output = []
     for line in child.stdout:
         output.append(line)
-        if len(output) <= 3 or line.startswith(("RESULT", "Imported", "collaborative", "content")):
+        if len(output) <= 3 or line.startswith(("RESULT", "Imported", "Folded", "collaborative", "content")):
             print("  " + line.rstrip(), flush=True)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
@@ -106,7 +109,8 @@ def timed(step: str, command: list[str], *, env: dict[str, str]) -> Figure:
     if any(line.startswith("Trained nothing") for line in output):  # e.g. a claim left by an interrupted run
         sys.stdout.write("".join(output[-10:]))
         raise SystemExit(f"{step} trained nothing: its figure would measure no work")
-    results = [line.removeprefix("RESULT ").strip() for line in output if line.startswith("RESULT ")]
+    # The steps' own figures, and warm_folds' summary line.
+    results = [line.removeprefix("RESULT ").strip() for line in output if line.startswith(("RESULT ", "Folded "))]
     return Figure(step, seconds, usage.ru_maxrss / 1024, "; ".join(results))
 
 
@@ -183,10 +187,13 @@ def main(argv: list[str] | None = None) -> int:
             figures.append(timed(f"train {family}", [*manage, "train", "--sync", "--family", family], env=env))
     if {"serve", "admin"} & set(steps):  # production settings serve hashed static files: collect them once
         subprocess.run([*manage, "collectstatic", "--noinput", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+    # Serving as in production: impressions and folds in Redis (a database of its own) when Redis is there.
+    redis = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    serving = {**env, "REDIS_URL": redis.rsplit("/", 1)[0] + "/5"} if tcp_reachable(redis) else env
+    if "warm" in steps:
+        # What the training worker does after each activation: fold the recent raters into the new models.
+        figures.append(timed("warm", [*manage, "warm_folds"], env=serving))
     if "serve" in steps:
-        # Serving as in production: impressions buffered in Redis (a database of its own) when Redis is there.
-        redis = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-        serving = {**env, "REDIS_URL": redis.rsplit("/", 1)[0] + "/5"} if tcp_reachable(redis) else env
         figures.append(timed("serve", [sys.executable, "-m", "scripts.bench.scale_steps", "serve"], env=serving))
     if "admin" in steps:
         figures.append(timed("admin", [sys.executable, "-m", "scripts.bench.scale_steps", "admin"], env=env))

@@ -45,10 +45,11 @@ def export() -> None:
 
 def serve() -> None:
     """Load every active model as a web process does, then time rows and the API for many different people."""
+    from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.test import Client
+    from django.test import Client, override_settings
 
-    from recommender import artifacts
+    from recommender import artifacts, foldins
     from recommender.families import FAMILIES
 
     started = time.perf_counter()
@@ -65,14 +66,18 @@ def serve() -> None:
         other.stdout.readline()
         print(f"RESULT {_memory()} while a second worker holds the same models")
         other.stdin.close()
-    people = list(get_user_model().objects.filter(ratings__isnull=False).distinct().order_by("pk")[:PEOPLE])
+    # The most recent raters: the people ``warm_folds`` folded in after training, as a site's visitors would be.
+    by_id = get_user_model().objects.in_bulk(foldins.recently_active(PEOPLE))
+    people = list(by_id.values())
     client = Client(HTTP_HOST="localhost")
-    api, home = [], []
-    for person in people:
+    afresh, kept, home = [], [], []
+    for number, person in enumerate(people):
         client.force_login(person)
-        started = time.perf_counter()
-        response = client.get("/api/v1/me/recommendations/?limit=20")
-        api.append(time.perf_counter() - started)
+        # Half fold every model in at request time (no store); the others read what warm_folds kept, if it ran.
+        with override_settings(FOLD_IN_TTL_SECONDS=0 if number % 2 == 0 else settings.FOLD_IN_TTL_SECONDS):
+            started = time.perf_counter()
+            response = client.get("/api/v1/me/recommendations/?limit=20")
+            (afresh if number % 2 == 0 else kept).append(time.perf_counter() - started)
         assert response.status_code == 200, response.status_code
     for person in people[-REQUESTS:]:
         client.force_login(person)
@@ -82,7 +87,8 @@ def serve() -> None:
         for key in ROW_URL.findall(page.content.decode()):
             assert client.get(f"/recommendations/rows/{key}/", headers={"HX-Request": "true"}).status_code == 200
         home.append(time.perf_counter() - started)
-    print(f"RESULT API recommendations, {len(people)} different people, one process: {_ms(api)}")
+    print(f"RESULT API recommendations, {len(afresh)} different people folded in afresh, one process: {_ms(afresh)}")
+    print(f"RESULT API recommendations, {len(kept)} other people from their kept folds: {_ms(kept)}")
     print(f"RESULT home page with every row, {len(home)} other people: {_ms(home)}")
     print(f"RESULT {_memory()} after serving")
 

@@ -1,4 +1,4 @@
-"""The scale benchmark's whole path at CI's size: generate, import, export, train, serve, admin on PostgreSQL."""
+"""The scale benchmark's whole path at CI's size: generate, import, export, train, warm, serve, admin on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -45,11 +45,12 @@ def test_make_bench_scale_at_ci_size_walks_every_step_and_reports_each(tmp_path)
 
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     figures = {figure["step"]: figure for figure in json.loads((tmp_path / "scale.json").read_text())}
-    assert {"generate", "import", "export", "train collaborative+content", "train blend", "serve", "admin"} <= set(
-        figures
-    )
+    steps = {"generate", "import", "export", "train collaborative+content", "train blend", "warm", "serve", "admin"}
+    assert steps <= set(figures)
     assert all(figure["seconds"] > 0 and figure["peak_mb"] > 0 for figure in figures.values())
     assert figures["export"]["detail"].startswith("20,000 ratings")
-    assert "API recommendations, 200 different people" in figures["serve"]["detail"]
+    assert figures["warm"]["detail"].startswith("Folded 400 people into")
+    assert "API recommendations, 100 different people folded in afresh" in figures["serve"]["detail"]
+    assert "API recommendations, 100 other people from their kept folds" in figures["serve"]["detail"]
     assert "admin title search" in figures["admin"]["detail"]
     subprocess.run(["psql", url.rsplit("/", 1)[0] + "/postgres", "-qc", f'DROP DATABASE "{database["NAME"]}_scale"'])

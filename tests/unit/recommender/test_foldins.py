@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from io import StringIO
 
 import pytest
 from django.core.cache import caches
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from recommender import foldins, services
 from recommender.algorithms import build
@@ -24,8 +27,9 @@ WORKING = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION
 
 
 @pytest.fixture
-def folding_blend(serving):
-    """The served blend, with a component that folds (implicit ALS), named as an artifact's models are."""
+def folding_blend(serving, monkeypatch):
+    """The served blend, with a component that folds (implicit ALS), named as an artifact's models are; the
+    warming loads the active models as the services do."""
     blend = build(
         "blend",
         components=["implicit_als", "item_knn"],
@@ -36,6 +40,7 @@ def folding_blend(serving):
     checksum = uuid.uuid4().hex  # a fresh artifact: nothing another test kept can match
     name_folds(blend, f"{checksum}/blend")
     serving.models["blend"] = {"blend": blend}
+    monkeypatch.setattr(foldins, "active_models", services.active_models)
     yield checksum
     services.clear_caches()
 
@@ -110,3 +115,47 @@ def test_no_store_is_plugged_in_when_the_ttl_is_zero(settings):
     assert foldins.serving_fold_store() is None
     settings.FOLD_IN_TTL_SECONDS = 60
     assert isinstance(foldins.serving_fold_store(), foldins.CacheFoldStore)
+
+
+def test_warming_folds_the_most_recent_raters_into_the_active_models_ahead_of_their_visit(
+    folding_blend, alice, serving, monkeypatch
+):
+    # given alice rated last, and the fold store is empty
+    RatingFactory(user=alice, movie=serving.action_movies[9], score=4.0)
+    caches["folds"].clear()
+
+    # when the worker warms one person
+    warmed = foldins.folds_warm(families=["blend"], people=1)
+
+    # then alice's fold is kept, and her next page is served from it without folding
+    assert (warmed.people, warmed.models) == (1, 1)
+    history = services.taste_for(user=alice).history
+    key = f"fold{FOLD_VERSION}:{folding_blend}/blend/0-implicit_als:{history_digest(history)}"
+    assert caches["folds"].get(key) is not None
+    services.clear_caches()
+    monkeypatch.setattr(ImplicitALS, "_solve", lambda self, history: pytest.fail("folded at request time"))
+    assert services.recommend_top(user=alice)
+
+
+def test_warming_skips_a_model_that_fails_and_says_so(folding_blend, alice, monkeypatch, caplog):
+    def broken(self, history):
+        raise RuntimeError("corrupt")
+
+    monkeypatch.setattr(ImplicitALS, "_solve", broken)
+
+    warmed = foldins.folds_warm(families=["blend"], people=2)
+
+    assert warmed.people == 2
+    assert "blend could not fold in user" in caplog.text
+
+
+def test_the_warm_folds_command_reports_what_it_did_and_refuses_bad_input(folding_blend, alice, settings):
+    out = StringIO()
+    call_command("warm_folds", "--family", "blend", "--people", "3", stdout=out)
+    assert out.getvalue().strip().endswith("s") and "Folded 3 people into 1 active models" in out.getvalue()
+
+    with pytest.raises(CommandError, match="--people"):
+        call_command("warm_folds", "--people", "-1")
+    settings.FOLD_IN_TTL_SECONDS = 0
+    with pytest.raises(CommandError, match="no fold store"):
+        call_command("warm_folds")

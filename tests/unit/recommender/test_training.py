@@ -22,6 +22,7 @@ from recommender.algorithms import build
 from recommender.algorithms.interactions import Interactions
 from recommender.families import FAMILIES, Change, Family, Role
 from recommender.models import ModelVersion, TrainingState
+from recommender.tasks import folds_warm_task
 from tests.factories import MovieFactory, RatingFactory, UserFactory
 from tests.movielens_samples import write_ml100k
 from tests.unit.recommender.planted import planted
@@ -383,6 +384,43 @@ def test_a_candidate_failing_the_guardrail_is_rejected_with_the_figures(populari
     assert rejected.status == ModelVersion.Status.REJECTED and "0.01 vs active 0.20" in rejected.error
     good.refresh_from_db()
     assert good.status == ModelVersion.Status.ACTIVE
+
+
+@pytest.fixture
+def warms(monkeypatch) -> list[dict]:
+    """Folding-in runs the training would have published after an activation."""
+    published: list[dict] = []
+    monkeypatch.setattr(folds_warm_task, "apply_async", lambda **options: published.append(options["kwargs"]))
+    return published
+
+
+@pytest.mark.django_db
+def test_an_activation_sends_people_to_be_folded_into_the_new_models_and_a_rejection_does_not(
+    popularity_only, sent, warms, monkeypatch
+):
+    some_ratings()
+
+    training.family_train(family="collaborative", force=True)
+    assert warms == [{"family": "collaborative"}]
+
+    monkeypatch.setattr(training, "guardrail_verdict", lambda **kwargs: training.Verdict(False, "worse"))
+    training.family_train(family="collaborative", force=True)
+    assert warms == [{"family": "collaborative"}]
+
+
+@pytest.mark.django_db
+def test_a_broker_down_after_an_activation_costs_only_the_head_start(popularity_only, sent, monkeypatch, caplog):
+    some_ratings()
+
+    def down(**options):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(folds_warm_task, "apply_async", down)
+
+    version = training.family_train(family="collaborative", force=True)
+
+    assert version.status == ModelVersion.Status.ACTIVE
+    assert "Could not enqueue folding people into the new collaborative models" in caplog.text
 
 
 @pytest.mark.django_db
