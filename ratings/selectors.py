@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet, prefetch_related_objects
+from django.db.models import F, Q, QuerySet, Window, prefetch_related_objects
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from catalog.models import Genre, Movie
@@ -261,8 +262,15 @@ def rating_examples(*, user: AbstractBaseUser) -> dict[float, list[str]]:
     """Score -> the titles of up to EXAMPLES_PER_SCORE movies the person gave it, the most recently rated first
     (freshest in mind): one query over the person's own ratings."""
     examples: dict[float, list[str]] = defaultdict(list)
-    rows = Rating.objects.filter(user=user).order_by("score", "-updated", "-id").values_list("score", "movie__title")
+    # Ranked in the database: someone with thousands of ratings sends back twenty rows, not thousands.
+    newest_first = Window(RowNumber(), partition_by=F("score"), order_by=[F("updated").desc(), F("id").desc()])
+    rows = (
+        Rating.objects.filter(user=user)
+        .annotate(rank=newest_first)
+        .filter(rank__lte=EXAMPLES_PER_SCORE)
+        .order_by("score", "rank")
+        .values_list("score", "movie__title")
+    )
     for score, title in rows:
-        if len(examples[score]) < EXAMPLES_PER_SCORE:
-            examples[score].append(title)
+        examples[score].append(title)
     return dict(examples)

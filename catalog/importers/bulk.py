@@ -216,3 +216,12 @@ def rows_load_fresh(
             cursor.execute(definition)
         for name, definition in constraints:
             cursor.execute(f"ALTER TABLE {plan.table} ADD CONSTRAINT {quote(name)} {definition}")
+
+
+def tables_analyze(*, models: Iterable[type[Model]]) -> None:
+    """PostgreSQL: ANALYZE the models' tables, so that the planner knows how big a bulk load made them."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")

@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.utils.text import slugify
 from tqdm import tqdm
 
-from catalog.importers.bulk import BATCH_SIZE, rows_load_fresh, rows_upsert
+from catalog.importers.bulk import BATCH_SIZE, rows_load_fresh, rows_upsert, tables_analyze
 from catalog.importers.preprocess import CleanDataset, dataset_clean
 from catalog.importers.readers import read_dataset
 from catalog.importers.report import ImportReport
@@ -25,7 +25,7 @@ from catalog.importers.variants import Layout, Variant
 from catalog.models import Genre, Movie, MovieTag, Tag
 from catalog.titles import sort_title
 from ratings.columns import rating_columns
-from ratings.models import SCORES, Profile, Rating
+from ratings.models import SCORES, MovieRatingStats, Profile, Rating
 
 #: MovieLens user 42 becomes the Django user "ml_42" (a name sign-up refuses); Profile.movielens_id says who it is.
 USERNAME_PREFIX = "ml_"
@@ -44,7 +44,8 @@ def movielens_import(*, variant: Variant, directory: Path, progress: bool = Fals
     3. In one transaction, upsert: genres, movies (by movielens_id), each movie's genres, users (by username)
        and profiles, ratings (by user and movie: the file's score and time replace an earlier import's),
        tags and per-movie tag counts. Any error rolls all of it back.
-    4. After commit, send ``movielens_imported``: the bulk writes fire no per-row signals or listeners.
+    4. Refresh PostgreSQL's planner statistics of the tables written (ANALYZE, inside the transaction).
+    5. After commit, send ``movielens_imported``: the bulk writes fire no per-row signals or listeners.
     """
     started = time.perf_counter()
     report = ImportReport(variant=variant.name)
@@ -61,6 +62,9 @@ def movielens_import(*, variant: Variant, directory: Path, progress: bool = Fals
         with _bar(progress, "Writing ratings", "ratings", total=len(clean.ratings)) as bar:
             _ratings_upsert(clean, user_ids, movie_ids, report=report, progress=bar.update)
         _tags_upsert(clean, movie_ids)
+        # The planner's statistics describe the tables before the load (an empty ratings table, say), which
+        # turns a person's ratings into a scan of the whole catalog until autovacuum gets round to them.
+        tables_analyze(models=[Movie, Movie.genres.through, get_user_model(), Profile, Rating, MovieRatingStats])
         transaction.on_commit(lambda: movielens_imported.send(sender=movielens_import, report=report))
 
     report.genres = len(genre_ids)

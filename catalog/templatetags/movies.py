@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 from django import template
@@ -43,6 +44,13 @@ def star_buttons(context: template.Context, rating: float | None) -> SafeString:
     lookups were half of the row's rendering time.
     """
     examples = context.get("rating_examples") or {}
+    # A page's cards share the person's examples and most share a rating (none yet): each control is built once.
+    return _star_buttons(rating, tuple((score, tuple(titles)) for score, titles in sorted(examples.items())))
+
+
+@functools.lru_cache(maxsize=4096)
+def _star_buttons(rating: float | None, examples: tuple[tuple[float, tuple[str, ...]], ...]) -> SafeString:
+    hints = dict(examples)
     return format_html_join(
         "",
         '<button type="submit" name="score" value="{0}" class="half{1}{2}" title="{5}" data-hint="{5}"'
@@ -54,7 +62,7 @@ def star_buttons(context: template.Context, rating: float | None) -> SafeString:
                 " on" if rating and score <= rating else "",
                 "" if score == 1 else "s",
                 mark_safe(' aria-pressed="true"') if score == rating else "",
-                _hint(score, examples.get(score)),
+                _hint(score, hints.get(score)),
             )
             for index, score in enumerate(SCORES)
         ),
