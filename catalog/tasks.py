@@ -1,4 +1,4 @@
-"""Celery tasks of the catalog: enrich a movie added after the catalog was enriched."""
+"""Celery tasks of the catalog: enrich a movie added after the catalog was enriched; redraw the Insights."""
 
 from __future__ import annotations
 
@@ -25,3 +25,11 @@ def movie_enrich_task(self, movie_id: int) -> None:
     except TMDBError as error:
         logger.warning("TMDB enrichment of movie %s failed, retrying later: %s", movie_id, error)
         raise self.retry(exc=error) from None
+
+
+@shared_task(ignore_result=True, soft_time_limit=600, time_limit=660)
+def insights_redraw_task() -> None:
+    """Draw the Insights charts from the current data (catalog.insights), for the visits after this one."""
+    from catalog.insights import charts_redraw
+
+    charts_redraw()

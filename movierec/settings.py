@@ -55,6 +55,8 @@ try:
     FOLD_IN_TTL_SECONDS = env_int("FOLD_IN_TTL_SECONDS", 86_400, minimum=0)
     # After an activation the worker folds this many of the most recently active people in (0: none).
     FOLD_WARM_PEOPLE = env_int("FOLD_WARM_PEOPLE", 10_000, minimum=0)
+    # After the data changes, the Insights charts shown may be this old while a worker redraws them.
+    INSIGHTS_REFRESH_SECONDS = env_int("INSIGHTS_REFRESH_SECONDS", 300, minimum=0)
     # The blend's training also replays the home page's rows on its holdout (fitting every family once more).
     MEASURE_SERVED_ROWS = env_bool("MEASURE_SERVED_ROWS", default=True)
     # Refuse a new version that concentrates recommendations noticeably more than the active one (Gini, the

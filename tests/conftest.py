@@ -17,6 +17,17 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
+def insights_drawing(monkeypatch):
+    """Cache keys of this test's own for the Insights drawing and its redraw lock (catalog.insights): the cache
+    outlives each test's database, and another test's drawing would be shown as this one's."""
+    from catalog import insights
+
+    test = uuid.uuid4().hex
+    monkeypatch.setattr(insights, "DRAWING_KEY", f"insights:test-drawing:{test}")
+    monkeypatch.setattr(insights, "REDRAW_LOCK", f"insights:test-redraw:{test}")
+
+
+@pytest.fixture(autouse=True)
 def impressions_buffer(monkeypatch):
     """A Redis list of this test's own for buffered impressions (recommender.online), deleted after it."""
     from recommender import online

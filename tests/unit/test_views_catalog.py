@@ -7,6 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from catalog.tasks import insights_redraw_task
 from tests.factories import FeedbackFactory, MovieFactory, RatingFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -206,14 +207,63 @@ def test_insights_draws_every_chart(client, seed):
     assert 'hx-get="/recommendations/models/"' in body
 
 
-def test_insights_are_cached_until_the_data_changes(client, seed, django_assert_max_num_queries):
+@pytest.fixture
+def redraws(monkeypatch) -> list[dict]:
+    """Insights redraws the page would have sent to a worker."""
+    sent: list[dict] = []
+    monkeypatch.setattr(insights_redraw_task, "apply_async", lambda **options: sent.append(options))
+    return sent
+
+
+def test_insights_are_cached_and_a_change_has_a_worker_redraw_them(
+    client, seed, settings, redraws, django_assert_max_num_queries
+):
+    # given the charts were drawn, and redraws wait for nothing
+    settings.INSIGHTS_REFRESH_SECONDS = 0
     client.get(reverse("insights"))
     with django_assert_max_num_queries(3):
         client.get(reverse("insights"))
+    assert redraws == []
+
+    # when a new rating lands and people visit
+    RatingFactory(user=seed.people[0], movie=MovieFactory(title="Brand new"), score=0.5)
+    first = client.get(reverse("insights")).content.decode()
+    client.get(reverse("insights"))
+
+    # then they see the last drawing, and one redraw was asked for between them
+    assert "0.5★" not in first and "Drawn " in first
+    assert len(redraws) == 1
+
+    # when the worker redraws, the next visit shows the new rating
+    insights_redraw_task()
+    assert "0.5★" in client.get(reverse("insights")).content.decode(), "the redraw shows the new rating"
+
+
+def test_a_young_drawing_is_shown_as_it_is_after_a_change(client, seed, settings, redraws):
+    settings.INSIGHTS_REFRESH_SECONDS = 3600
+    client.get(reverse("insights"))
 
     RatingFactory(user=seed.people[0], movie=MovieFactory(title="Brand new"), score=0.5)
-    body = client.get(reverse("insights")).content.decode()
-    assert "0.5★" in body, "a new rating redraws the charts"
+
+    assert "0.5★" not in client.get(reverse("insights")).content.decode()
+    assert redraws == []
+
+
+def test_a_broker_that_cannot_take_the_redraw_leaves_it_to_a_later_visit(client, seed, settings, monkeypatch):
+    settings.INSIGHTS_REFRESH_SECONDS = 0
+    client.get(reverse("insights"))
+    RatingFactory(user=seed.people[0], movie=MovieFactory(title="Brand new"), score=0.5)
+    attempts = []
+
+    def down(**options):
+        attempts.append(options)
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(insights_redraw_task, "apply_async", down)
+
+    assert client.get(reverse("insights")).status_code == 200
+    assert client.get(reverse("insights")).status_code == 200
+    assert len(attempts) == 2, "the lock was let go, so the next visit asked again"
 
 
 def test_model_comparison_without_models_says_how_to_get_them(client, db):
