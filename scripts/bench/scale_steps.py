@@ -87,10 +87,35 @@ def serve() -> None:
         for key in ROW_URL.findall(page.content.decode()):
             assert client.get(f"/recommendations/rows/{key}/", headers={"HX-Request": "true"}).status_code == 200
         home.append(time.perf_counter() - started)
+    print(f"RESULT {_scoring(people[:REQUESTS])}")
     print(f"RESULT API recommendations, {len(afresh)} different people folded in afresh, one process: {_ms(afresh)}")
     print(f"RESULT API recommendations, {len(kept)} other people from their kept folds: {_ms(kept)}")
     print(f"RESULT home page with every row, {len(home)} other people: {_ms(home)}")
     print(f"RESULT {_memory()} after serving")
+
+
+def _scoring(people) -> str:
+    """What scoring one person with every active model costs, folding them in afresh and from kept folds."""
+    from recommender import artifacts, selectors
+    from recommender.algorithms.folding import fold_store
+    from recommender.families import FAMILIES
+    from recommender.rows.person import fold_in_history
+
+    class Kept(dict):
+        def set(self, key: str, value: bytes) -> None:
+            self[key] = value
+
+    models = [model for family in FAMILIES for model in artifacts.active_models(family).values()]
+    afresh, kept = [], []
+    for person in people:
+        history, store = fold_in_history(selectors.person_state(person)), Kept()
+        for samples, plugged in ((afresh, store), (kept, store)):  # the first call keeps, the second reads
+            started = time.perf_counter()
+            with fold_store(plugged):
+                for model in models:
+                    model.score(history)
+            samples.append(time.perf_counter() - started)
+    return f"scoring one person with all {len(models)} models: afresh {_ms(afresh)}; from kept folds {_ms(kept)}"
 
 
 def hold() -> None:
