@@ -26,6 +26,12 @@ SOURCE_LABELS = dict(TopPicksSource.choices)
 #: "Popular in <genre>" rows: fewer once other rows have the person's ratings to work from.
 GENRE_ROWS_RATED, GENRE_ROWS_COLD = 2, 3
 ANONYMOUS_GENRE_ROWS = 4
+#: A signed-in person's "Popular in <genre>" shows the genre's movies with at least this quantile of the
+#: rating counts (0: any rated movie), ordered by the blend for them. On ml-100k's temporal validation split
+#: (`make tune TUNE_ARGS="--rows --seeds 3"`), NDCG@10 0.0976 ± 0.0052 at the median and 0.0981 ± 0.0056 at 0,
+#: a tie, so the median: the row's title promises popular films, and Hidden gems has those below it. In the
+#: row, the blend's order scores 0.2551 ± 0.0150 against 0.0892 ± 0.0043 for the most rated first.
+GENRE_POPULAR_QUANTILE = 0.5
 #: A hidden gem has at least this many ratings (fewer says nothing) and at most the median count.
 GEM_MIN_RATINGS = 3
 GEM_MIN_STARS = 3.5
@@ -87,7 +93,13 @@ def _up_next(taste: Taste, spec: RowSpec) -> Candidates:
 def _popular_in(taste: Taste, spec: RowSpec) -> Candidates:
     genre = int(spec.seed)
     text = f"Popular in {taste.catalog.genre_names[genre]}"
-    return Candidates(np.where(taste.catalog.genres[:, genre], taste.rated_popularity, np.nan), lambda p: text)
+    in_genre = taste.catalog.genres[:, genre]
+    if taste.models.blend is None or not len(taste.history):
+        # A visitor, someone who has rated nothing yet, or no blend: the genre's most rated movies first.
+        return Candidates(np.where(in_genre, taste.rated_popularity, np.nan), lambda p: text)
+    # The genre's popular movies, in Top picks' order (the blend) for this person.
+    popular = in_genre & (taste.stats.counts >= max(taste.stats.rated_quantile(GENRE_POPULAR_QUANTILE), 1.0))
+    return Candidates(np.where(popular, np.nan_to_num(taste.blend, nan=-1.0), np.nan), lambda p: text)
 
 
 def _hidden_gems(taste: Taste, spec: RowSpec) -> Candidates:

@@ -80,8 +80,12 @@ class RatingStats:
     @cached_property
     def rated_median(self) -> float:
         """The median rating count among movies that have any ratings (0 when none do)."""
+        return self.rated_quantile(0.5)
+
+    def rated_quantile(self, q: float) -> float:
+        """The ``q`` quantile of the rating counts among movies that have any ratings (0 when none do)."""
         rated = self.counts[self.counts > 0]
-        return float(np.median(rated)) if len(rated) else 0.0
+        return float(np.quantile(rated, q)) if len(rated) else 0.0
 
 
 @dataclass(frozen=True)

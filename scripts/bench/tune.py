@@ -10,6 +10,11 @@ printed best first with the data set, the protocol and the machine, and written 
         --set 'transform="zscore"|"percentile"'
 
 Each ``--set`` is one parameter and its candidate values, separated by ``|``, each value written as JSON.
+
+``--rows`` instead replays the home page's personal rows (``recommender.evaluation.served``) on the temporal
+inner validation split, so that a row builder's choices are made without the test part too:
+
+    python -m scripts.bench.tune --rows --seeds 3
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from typing import Any
 
 from recommender.algorithms import ALGORITHMS, build
 from recommender.algorithms.base import set_progress
-from recommender.evaluation.report import machine_description
+from recommender.evaluation.report import format_table, machine_description
 from recommender.evaluation.runner import PROTOCOLS, make_splits
-from recommender.evaluation.splitting import INNER_SHARE
+from recommender.evaluation.served import DESCRIPTION as SERVED_DESCRIPTION
+from recommender.evaluation.served import ROW_COLUMNS, evaluate_served
+from recommender.evaluation.splitting import INNER_SHARE, inner_validation
 from recommender.evaluation.tuning import OBJECTIVES, format_entry, format_params, grid, tune
 from recommender.movielens import read_ml100k_folds, read_movielens
 from scripts.bench import default_path
@@ -56,7 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     if not (path / "u.data").is_file():
         print(f"MovieLens 100k not found at {path} (pass --path or set MOVIELENS_DIR)", file=sys.stderr)
         return 2
+    if args.rows:
+        return _rows(args, path)
     if args.algorithm not in ALGORITHMS:
+        if args.algorithm is None:
+            print("--algorithm is required (or --rows)", file=sys.stderr)
+            return 2
         print(f"Unknown algorithm {args.algorithm!r}; known: {', '.join(ALGORITHMS)}", file=sys.stderr)
         return 2
     settings = grid(dict(args.set))
@@ -102,9 +114,35 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _rows(args: argparse.Namespace, path: Path) -> int:
+    """The served rows on each seed's temporal inner validation split: the test movie is never read."""
+    started = time.perf_counter()
+    data = read_movielens(path)
+    set_progress(sys.stderr.isatty())
+    seeds = list(range(args.seeds))
+
+    def splits(seed: int):
+        return [inner_validation(split, temporal=True, seed=seed) for split in make_splits("temporal", data, seed=seed)]
+
+    measured = evaluate_served(splits, seeds, new_people=(args.new_people,), log=print)[args.new_people]
+    people = "brand-new people (user id withheld)" if args.new_people else "trained people"
+    print(f"\nMovieLens 100k at {path}, served rows on the temporal validation split ({VALIDATION['temporal']}):")
+    print(f"{SERVED_DESCRIPTION}; {people}; mean ± sd over {len(seeds)} seed(s)\n{machine_description()}")
+    print(format_table(measured, ROW_COLUMNS, first="row"))
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    out = args.output_dir / "tune-rows-temporal.json"
+    document = {"protocol": "served", "validation": VALIDATION["temporal"], "machine": machine_description()}
+    out.write_text(json.dumps(document | {"rows": measured}, indent=2, default=str))
+    print(f"\nRows measured in {time.perf_counter() - started:.0f} s; results in {out}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench.tune", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--algorithm", required=True, help="A registered algorithm name.")
+    parser.add_argument("--algorithm", help="A registered algorithm name (required unless --rows).")
+    parser.add_argument(
+        "--rows", action="store_true", help="Measure the home page's personal rows on the validation split instead."
+    )
     parser.add_argument("--protocol", choices=sorted(VALIDATION), default="temporal")
     parser.add_argument("--set", action="append", type=parse_choice, default=[], help="name=value|value ...")
     parser.add_argument("--metric", choices=sorted(OBJECTIVES), help="ndcg@10 (temporal) or rmse (folds) by default.")

@@ -267,6 +267,35 @@ def test_with_a_blend_active_hidden_gems_and_new_movies_follow_its_order():
     assert [pick.movie_id for pick in new] == [20, 30, 50, 10]  # 40 and 60 have too many ratings to be "new"
 
 
+def test_popular_in_a_genre_shows_its_popular_half_in_the_blends_order_for_someone_who_has_rated():
+    # Given six dramas and an action movie; the median rating count is 20, so 10 and 30 are not popular
+    catalog = make_catalog([["Drama"], ["Drama"], ["Drama"], ["Drama"], ["Drama"], ["Action"], ["Drama"]])
+    stats = make_stats([5, 40, 10, 20, 90, 99, 15])
+    blend = FixedScores([10, 20, 30, 40, 50, 60, 70], [0.9, 0.2, 0.8, 0.7, 0.1, 1.0, 0.5])
+    taste = make_taste(catalog, stats, make_person({70: 5.0}), {"blend": {"blend": blend}})
+
+    picks = Page(taste, [RowSpec("popular-in-drama", "Popular in Drama", "popular-in", 2)], 7).row("popular-in-drama")
+
+    # Then the popular dramas they have not rated come in the blend's order, not by their counts (50 has most)
+    assert [pick.movie_id for pick in picks] == [40, 20, 50]
+    assert {pick.reason for pick in picks} == {"Popular in Drama"}
+
+
+def test_popular_in_a_genre_is_the_most_rated_first_for_a_visitor_and_without_a_blend():
+    catalog = make_catalog([["Drama"]] * 4)
+    stats = make_stats([5, 40, 10, 20])
+    blend = FixedScores([10, 20, 30, 40], [0.9, 0.2, 0.8, 0.7])
+    spec = RowSpec("popular-in-drama", "Popular in Drama", "popular-in", 2)
+
+    for taste in (
+        make_taste(catalog, stats, None, {"blend": {"blend": blend}}),
+        make_taste(catalog, stats, make_person(), {"blend": {"blend": blend}}),
+        make_taste(catalog, stats, make_person({10: 4.0})),
+    ):
+        picks = Page(taste, [spec], 4).row("popular-in-drama")
+        assert [pick.movie_id for pick in picks] == [m for m in (20, 40, 30, 10) if not taste.excluded[m // 10 - 1]]
+
+
 def test_new_in_catalog_without_a_content_model_prefers_the_genres_the_person_likes():
     catalog = make_catalog([["Drama"], ["Action"], ["Comedy"], ["Action"], ["Drama"]])
     person = make_person({10: 5.0})  # likes Drama

@@ -102,3 +102,29 @@ def test_a_bad_setting_is_refused_before_anything_runs(tmp_path, capsys, choice,
     status = main(["--algorithm", "item_knn", "--set", choice, "--path", str(tmp_path), "--output-dir", str(tmp_path)])
 
     assert status == 2 and named in capsys.readouterr().err
+
+
+def test_the_rows_are_tuned_on_the_validation_split_and_never_see_the_test_movie(tmp_path, monkeypatch, capsys):
+    from scripts.bench import tune as tune_command
+
+    data, _, _ = planted(seed=0)
+    (tmp_path / "u.data").write_text("")
+    measured_on = []
+
+    def served(splits_for, seeds, *, new_people, log):
+        measured_on.extend(split for seed in seeds for split in splits_for(seed))
+        return {who: {"row top-picks": {"ndcg@10": 0.5, "ndcg@10_sd": 0.0}} for who in new_people}
+
+    monkeypatch.setattr(tune_command, "read_movielens", lambda path: data)
+    monkeypatch.setattr(tune_command, "evaluate_served", served)
+
+    status = main(["--rows", "--seeds", "2", "--path", str(tmp_path), "--output-dir", str(tmp_path)])
+
+    assert status == 0 and len(measured_on) == 2
+    for seed, split in enumerate(measured_on):
+        test = runner.make_splits("temporal", data, seed=seed)[0].test
+        seen = set(zip(split.train.user_ids[split.train.users], split.train.item_ids[split.train.items], strict=True))
+        seen |= set(zip(split.test.user_ids[split.test.users], split.test.item_ids[split.test.items], strict=True))
+        held_out = set(zip(test.user_ids[test.users], test.item_ids[test.items], strict=True))
+        assert held_out and not seen & held_out
+    assert "validation split" in capsys.readouterr().out and (tmp_path / "tune-rows-temporal.json").is_file()
