@@ -66,11 +66,10 @@ def snapshot_from_db(*, include_unrated_movies: bool = True, incremental: bool =
             columns, how = rating_columns(), "full export"
         ids, users, movies_rated, scores, stamps = (getattr(columns, name) for name in NAMES)
         if include_unrated_movies:
-            movies = list(Movie.objects.order_by("pk").values_list("pk", "title", "year"))
+            movies = list(Movie.objects.order_by("pk").values_list("pk", "title", "year", "overview"))
         else:
-            movies = list(
-                Movie.objects.filter(ratings__isnull=False).distinct().order_by("pk").values_list("pk", "title", "year")
-            )
+            rated = Movie.objects.filter(ratings__isnull=False).distinct().order_by("pk")
+            movies = list(rated.values_list("pk", "title", "year", "overview"))
         genres = Movie.genres.through.objects.order_by().values_list("movie_id", "genre__name")
         tags = MovieTag.objects.order_by().values_list("movie_id", "tag__name", "count")
         genres_of: dict[int, list[str]] = defaultdict(list)
@@ -85,12 +84,14 @@ def snapshot_from_db(*, include_unrated_movies: bool = True, incremental: bool =
             term = f"director: {name}" if role == Credit.Role.DIRECTOR else f"cast: {name}"
             tags_of[movie_id][term] = CREDIT_WEIGHTS[role]
 
-    catalog = np.fromiter((pk for pk, _, _ in movies), dtype=np.int64, count=len(movies))
+    catalog = np.fromiter((pk for pk, *_ in movies), dtype=np.int64, count=len(movies))
+    overviews = [overview for *_, overview in movies]
     features = ItemFeatures(
-        titles=[title for _, title, _ in movies],
-        genres=[sorted(genres_of.get(pk, ())) for pk, _, _ in movies],
-        years=np.array([np.nan if year is None else year for _, _, year in movies], dtype=np.float64),
-        tags=[tags_of.get(pk, {}) for pk, _, _ in movies],
+        titles=[title for _, title, *_ in movies],
+        genres=[sorted(genres_of.get(pk, ())) for pk, *_ in movies],
+        years=np.array([np.nan if year is None else year for _, _, year, _ in movies], dtype=np.float64),
+        tags=[tags_of.get(pk, {}) for pk, *_ in movies],
+        overviews=overviews if any(overviews) else [],
     )
     interactions = Interactions.from_ids(users, movies_rated, scores, stamps, catalog=catalog, item_features=features)
     return Snapshot(interactions=interactions, last_rating_id=int(ids.max()) if len(ids) else None, how=how)

@@ -22,10 +22,15 @@ class ItemFeatures:
     genres: list[list[str]]
     years: np.ndarray  # float64, NaN where unknown
     tags: list[dict[str, int]] = field(default_factory=list)  # tag -> how often it was applied
+    overviews: list[str] = field(default_factory=list)  # the plot summary (TMDB enrichment), "" where none
 
     def __post_init__(self) -> None:
         n = len(self.titles)
-        if len(self.genres) != n or len(self.years) != n or (self.tags and len(self.tags) != n):
+        if (
+            len(self.genres) != n
+            or len(self.years) != n
+            or any(extra and len(extra) != n for extra in (self.tags, self.overviews))
+        ):
             raise ValueError("ItemFeatures lists must all have one entry per item")
 
     def take(self, positions: np.ndarray) -> ItemFeatures:
@@ -34,6 +39,7 @@ class ItemFeatures:
             genres=[self.genres[i] for i in positions],
             years=self.years[positions],
             tags=[self.tags[i] for i in positions] if self.tags else [],
+            overviews=[self.overviews[i] for i in positions] if self.overviews else [],
         )
 
 

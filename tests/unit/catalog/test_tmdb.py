@@ -237,6 +237,19 @@ def test_directors_and_actors_become_content_features(tmdb, toy_story):
     assert terms["director: John Lasseter"] == 3 and terms["cast: Tom Hanks"] == 1
 
 
+def test_the_overview_becomes_a_content_feature(tmdb, toy_story):
+    movie_enrich(movie=toy_story, client=tmdb.client())
+
+    data = snapshot_from_db().interactions
+    position = list(data.item_ids).index(toy_story.pk)
+    assert data.item_features.overviews[position] == Movie.objects.get(pk=toy_story.pk).overview != ""
+    assert all(text == "" for i, text in enumerate(data.item_features.overviews) if i != position)
+
+
+def test_a_catalog_without_overviews_exports_none(db, toy_story):
+    assert snapshot_from_db().interactions.item_features.overviews == []
+
+
 def test_a_movie_added_one_by_one_is_enriched_by_the_worker_when_a_key_is_set(
     settings, db, monkeypatch, django_capture_on_commit_callbacks
 ):

@@ -74,6 +74,47 @@ def test_a_feature_family_with_zero_weight_is_left_out():
 
 def test_config_needs_some_feature_and_no_negative_weights():
     with pytest.raises(ValueError, match="at least one"):
-        ContentConfig(genre_weight=0, tag_weight=0, title_weight=0, year_weight=0)
+        ContentConfig(genre_weight=0, tag_weight=0, title_weight=0, year_weight=0, overview_weight=0)
     with pytest.raises(ValueError, match="title_weight"):
         ContentConfig(title_weight=-1)
+
+
+def test_the_overviews_words_make_movies_alike_and_their_stop_words_do_not():
+    # Given four dramas alike in everything but their overviews, which pair 1 with 2 and 3 with 4
+    features = ItemFeatures(
+        titles=["A", "B", "C", "D"],
+        genres=[["Drama"]] * 4,
+        years=np.full(4, 1990.0),
+        overviews=[
+            "The heist of a casino in the desert",
+            "A casino heist goes wrong",
+            "A shipwreck and the survivors on an island",
+            "Survivors of a shipwreck on a desert island",
+        ],
+    )
+    data = Interactions.from_ids([7, 8], [1, 3], [5.0, 3.0], catalog=[1, 2, 3, 4], item_features=features)
+    with_overviews = ContentBased().fit(data)
+    without = ContentBased(ContentConfig(overview_weight=0.0)).fit(data)
+
+    # Then a heist lover is shown the other heist first, which the same catalog without overviews cannot tell
+    assert [item for item, _ in with_overviews.recommend(History.from_mapping({1: 5.0}), n=1)] == [2]
+    assert len(set(without.score(History.from_mapping({1: 5.0}), np.array([2, 3, 4])).round(12))) == 1
+    assert with_overviews.similar_items(3, n=1)[0][0] == 4
+
+
+def test_overviews_sharing_only_stop_words_say_nothing():
+    features = ItemFeatures(
+        titles=["A", "B", "C"],
+        genres=[["Drama"]] * 3,
+        years=np.full(3, 1990.0),
+        overviews=["The story of a man and the sea", "The end of it all and of them", "Robots"],
+    )
+    data = Interactions.from_ids([7], [1], [5.0], catalog=[1, 2, 3], item_features=features)
+    config = ContentConfig(genre_weight=0, tag_weight=0, title_weight=0, year_weight=0, overview_weight=1)
+
+    assert dict(ContentBased(config).fit(data).similar_items(1, n=2)) == {2: 0.0, 3: 0.0}
+
+
+def test_overviews_must_be_one_per_movie_when_given():
+    with pytest.raises(ValueError, match="one entry per item"):
+        ItemFeatures(titles=["A", "B"], genres=[[], []], years=np.full(2, 1990.0), overviews=["only one"])
