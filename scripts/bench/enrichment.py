@@ -38,11 +38,12 @@ VARIANTS = ("catalog only", "with enrichment")
 
 def enriched(features: ItemFeatures) -> np.ndarray:
     """Per item: whether enrichment gave it a credit or an overview."""
-    credits = [any(term.startswith(CREDIT_PREFIXES) for term in tags) for tags in features.tags] or [False] * len(
-        features.titles
-    )
-    overviews = [bool(text) for text in features.overviews] or [False] * len(features.titles)
-    return np.array(credits) | np.array(overviews)
+    found = np.zeros(len(features.titles), dtype=bool)
+    for position, tags in enumerate(features.tags):
+        found[position] = any(term.startswith(CREDIT_PREFIXES) for term in tags)
+    for position, text in enumerate(features.overviews):
+        found[position] |= bool(text)
+    return found
 
 
 def catalog_only(features: ItemFeatures) -> ItemFeatures:
