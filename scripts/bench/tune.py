@@ -58,7 +58,12 @@ def parse_choice(text: str) -> tuple[str, list[Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.rows and (args.algorithm or args.set or args.protocol != "temporal"):
+        parser.error("--rows measures the rows as the site builds them: no --algorithm, --set or --protocol folds")
+    if not args.rows and args.algorithm is None:
+        parser.error("--algorithm is required (or --rows)")
     path = args.path.expanduser()
     if not (path / "u.data").is_file():
         print(f"MovieLens 100k not found at {path} (pass --path or set MOVIELENS_DIR)", file=sys.stderr)
@@ -66,9 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.rows:
         return _rows(args, path)
     if args.algorithm not in ALGORITHMS:
-        if args.algorithm is None:
-            print("--algorithm is required (or --rows)", file=sys.stderr)
-            return 2
         print(f"Unknown algorithm {args.algorithm!r}; known: {', '.join(ALGORITHMS)}", file=sys.stderr)
         return 2
     settings = grid(dict(args.set))

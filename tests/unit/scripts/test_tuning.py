@@ -128,3 +128,14 @@ def test_the_rows_are_tuned_on_the_validation_split_and_never_see_the_test_movie
         held_out = set(zip(test.user_ids[test.users], test.item_ids[test.items], strict=True))
         assert held_out and not seen & held_out
     assert "validation split" in capsys.readouterr().out and (tmp_path / "tune-rows-temporal.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [([], "--algorithm"), (["--rows", "--algorithm", "svd"], "--rows"), (["--rows", "--protocol", "folds"], "--rows")],
+)
+def test_a_command_line_that_cannot_mean_one_thing_is_refused_naming_the_option(tmp_path, capsys, argv, named):
+    with pytest.raises(SystemExit) as refused:
+        main([*argv, "--path", str(tmp_path)])
+
+    assert refused.value.code == 2 and named in capsys.readouterr().err
