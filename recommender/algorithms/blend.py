@@ -77,11 +77,14 @@ class BlendConfig(Config):
     search_rounds: int = 3
     #: At most this many validation people in the search (drawn at random); fewer when the catalog is large.
     search_people: int = 2000
+    #: Each person's latest this many ratings are held out to learn the weights (a person keeps at least one
+    #: to train on). Each is a target with the history before it, as the site would have shown the picks then.
+    validation_ratings: int = 1
 
     def __post_init__(self) -> None:
         require_components("BlendConfig", self.components, self.overrides)
         require_choice(self, "transform", tuple(TRANSFORMS))
-        require_positive(self, "recent_days", "search_people")
+        require_positive(self, "recent_days", "search_people", "validation_ratings")
         require_non_negative(self, "search_rounds")
 
 
@@ -173,16 +176,16 @@ class Blend(Recommender):
         return [*self.config.components, *CONTEXT_FEATURES]
 
     def fit(self, data: Interactions) -> Self:
-        """1. Hold out each person's latest rating (people with one rating keep it for training).
+        """1. Hold out each person's latest ``validation_ratings`` ratings (everyone keeps one for training).
         2. Fit the components on the rest and learn the weights on the held-out movies.
         3. Refit the components on all of ``data``.
         """
-        held_out = data.latest(more_than=1)
-        train, validation = data.select(~held_out), data.select(held_out)
+        held_out = data.latest(more_than=1, count=self.config.validation_ratings)
+        train = data.select(~held_out)
         self._set_items(data.item_ids)
         self.components = self._fit_components(train, "validation")
         self._context(train)
-        self.weights = self._learn_weights(train, validation)
+        self.weights = self._learn_weights(data, held_out)
         self.components = self._fit_components(data, "final")
         self._context(data)
         return self
@@ -230,25 +233,28 @@ class Blend(Recommender):
         np.add.at(per_slice, (slices + 1, data.items), 1)
         self.cumulative = np.cumsum(per_slice, axis=0, dtype=np.int32)
 
-    def _learn_weights(self, train: Interactions, validation: Interactions) -> np.ndarray:
+    def _learn_weights(self, data: Interactions, held_out: np.ndarray) -> np.ndarray:
+        """Search the weights on the ``held_out`` ratings of ``data``, each ranked from the ratings before it."""
         n_features, n_items = len(self.feature_names), len(self.item_ids)
         people = min(self.config.search_people, max(1, SEARCH_CELLS // (n_features * n_items)))
-        rows = np.arange(len(validation))
+        rows = np.flatnonzero(held_out)
         if self.config.target_min_rating is not None:
-            rows = rows[validation.ratings >= self.config.target_min_rating]
+            rows = rows[data.ratings[rows] >= self.config.target_min_rating]
         if len(rows) == 0:
             return np.ones(n_features)
         rng = np.random.default_rng(self.config.seed)
         if len(rows) > people:
             rows = np.sort(rng.choice(rows, people, replace=False))
-        users, targets = validation.users[rows], validation.items[rows]
-        histories = train.histories()
-        features = np.stack(
-            [self.features(histories[user]) for user in progress(users, desc="blend · validation features")]
-        )
+        histories, places = data.histories(), data.positions_in_history()
+        before = [histories[user].first(place) for user, place in zip(data.users[rows], places[rows], strict=True)]
+        features = np.stack([self.features(history) for history in progress(before, desc="blend · validation")])
         _, neutral = TRANSFORMS[self.config.transform]
         features = np.where(np.isfinite(features), features, neutral).astype(np.float32)
-        excluded = train.matrix[users].toarray() > 0
+        excluded = np.zeros((len(rows), n_items), dtype=bool)
+        for row, history in enumerate(before):
+            positions, known = self.positions(history.item_ids)
+            excluded[row, positions[known]] = True
+        targets = data.items[rows]
         return coordinate_ascent(features, targets, excluded, rounds=self.config.search_rounds, seed=self.config.seed)
 
     def _fit_components(self, data: Interactions, stage: str) -> list[Recommender]:

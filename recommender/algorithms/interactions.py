@@ -162,10 +162,10 @@ class Interactions:
             for u in range(self.n_users)
         }
 
-    def latest(self, *, more_than: int = 0) -> np.ndarray:
-        """A mask of each user's latest rating: the largest timestamp, ties by their order here.
+    def latest(self, *, more_than: int = 0, count: int = 1) -> np.ndarray:
+        """A mask of each user's latest ``count`` ratings: the largest timestamps, ties by their order here.
 
-        Only users with more than ``more_than`` ratings have one marked (``more_than=1`` leaves someone with
+        At least ``more_than`` of each user's ratings stay unmarked (``more_than=1`` leaves someone with
         a single rating something to train on when the latest ratings are held out).
 
         The order is the one :meth:`histories` keeps for ties, so the latest rating is also the last of the
@@ -173,13 +173,21 @@ class Interactions:
         seeded random choice among a second's ties instead of the order the data was read in.
         """
         order = np.lexsort((self.timestamps, self.users))  # lexsort is stable: ties keep their order here
-        is_last = np.ones(len(order), dtype=bool)
-        is_last[:-1] = self.users[order][1:] != self.users[order][:-1]
+        users = self.users[order]
+        per_user = np.bincount(self.users, minlength=self.n_users)
+        marked = np.minimum(count, np.maximum(per_user - more_than, 0))
+        from_end = per_user[users] - (np.arange(len(order)) - np.searchsorted(users, users, side="left"))
         latest = np.zeros(len(self), dtype=bool)
-        latest[order[is_last]] = True
-        if more_than > 0:
-            latest &= np.bincount(self.users, minlength=self.n_users)[self.users] > more_than
+        latest[order] = from_end <= marked[users]  # from_end is 1 for the latest
         return latest
+
+    def positions_in_history(self) -> np.ndarray:
+        """Each rating's place in its user's :meth:`histories` (0 for the earliest), in the order here."""
+        order = np.lexsort((self.timestamps, self.users))
+        users = self.users[order]
+        places = np.empty(len(self), dtype=np.int64)
+        places[order] = np.arange(len(order)) - np.searchsorted(users, users, side="left")
+        return places
 
     def select(self, mask: np.ndarray) -> Interactions:
         """The ratings where ``mask`` holds, keeping both vocabularies (so positions stay comparable)."""
@@ -234,3 +242,8 @@ class History:
 
     def __len__(self) -> int:
         return len(self.item_ids)
+
+    def first(self, count: int) -> History:
+        """The first ``count`` ratings, same person: the history as it stood before the next one came."""
+        stamps = None if self.timestamps is None else self.timestamps[:count]
+        return History(self.item_ids[:count], self.ratings[:count], stamps, self.user_id)

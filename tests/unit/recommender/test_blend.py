@@ -75,3 +75,27 @@ def test_the_blend_leans_on_the_component_that_finds_the_held_out_movies():
     blended = evaluate_split(blend.fit(held_out.train), held_out, PROTOCOLS["temporal"])
     alone = evaluate_split(build("popularity").fit(held_out.train), held_out, PROTOCOLS["temporal"])
     assert blended["ndcg@10"] > alone["ndcg@10"]
+
+
+def test_the_weights_can_learn_from_each_persons_latest_ratings_each_ranked_from_the_history_before_it(monkeypatch):
+    data = planted(users=40)[0]
+    seen = {}
+
+    def spy(features, targets, excluded, *, rounds, seed):
+        seen.update(targets=targets, excluded=excluded)
+        return np.ones(features.shape[1])
+
+    monkeypatch.setattr("recommender.algorithms.blend.coordinate_ascent", spy)
+    build("blend", components=["popularity"], validation_ratings=3, target_min_rating=None).fit(data)
+    histories = data.histories()
+    expected_targets, expected_excluded = [], []
+    for user in range(data.n_users):
+        history = histories[user]
+        for place in range(max(len(history) - 3, 1), len(history)):
+            expected_targets.append(data.item_index[int(history.item_ids[place])])
+            expected_excluded.append(sorted(data.item_index[int(item)] for item in history.item_ids[:place]))
+    assert sorted(seen["targets"].tolist()) == sorted(expected_targets)
+    assert len(seen["targets"]) == len(expected_targets) == 3 * data.n_users
+    pairs = zip(seen["targets"], seen["excluded"], strict=True)
+    got = sorted((int(target), np.flatnonzero(row).tolist()) for target, row in pairs)
+    assert got == sorted(zip(expected_targets, expected_excluded, strict=True))

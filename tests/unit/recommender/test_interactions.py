@@ -1,0 +1,52 @@
+"""Interactions: each person's latest ratings, and where each rating stands in its person's history."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from recommender.algorithms.interactions import Interactions
+
+
+def _person(data: Interactions, mask: np.ndarray, user: int) -> list[int]:
+    rows = mask & (data.user_ids[data.users] == user)
+    return sorted(data.item_ids[data.items[rows]].tolist())
+
+
+def _sample() -> Interactions:
+    # Person 1 rated five movies (two in the same second), person 2 two, person 3 one; shuffled rows.
+    users = [1, 2, 1, 3, 1, 1, 2, 1]
+    items = [14, 21, 11, 31, 15, 13, 22, 12]
+    stamps = [40, 5, 10, 7, 40, 30, 6, 20]
+    return Interactions.from_ids(users, items, [4] * len(users), stamps)
+
+
+def test_latest_marks_each_persons_newest_count_ratings_in_history_order():
+    data = _sample()
+    histories = data.histories()
+    latest = data.latest(count=2)
+    for user in (1, 2, 3):
+        history = histories[data.user_index[user]]
+        assert _person(data, latest, user) == sorted(history.item_ids[-2:].tolist())
+    assert latest.sum() == 2 + 2 + 1
+
+
+def test_latest_leaves_more_than_ratings_to_train_on():
+    data = _sample()
+    latest = data.latest(more_than=1, count=3)
+    assert _person(data, latest, 1) == [13, 14, 15]
+    assert _person(data, latest, 2) == [22]  # two ratings: one held out, one kept
+    assert _person(data, latest, 3) == []  # a single rating stays for training
+    np.testing.assert_array_equal(data.latest(more_than=1), data.latest(more_than=1, count=1))
+
+
+def test_positions_in_history_say_how_many_ratings_came_before():
+    data = _sample()
+    histories = data.histories()
+    places = data.positions_in_history()
+    for row in range(len(data)):
+        history = histories[int(data.users[row])]
+        place = int(places[row])
+        assert history.item_ids[place] == data.item_ids[data.items[row]]
+        before = history.first(place)
+        assert len(before) == place and before.user_id == history.user_id
+        assert np.all(before.timestamps <= data.timestamps[row])
