@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import F, Q, QuerySet, Window, prefetch_related_objects
-from django.db.models.functions import RowNumber
+from django.db import connection
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from catalog.models import Genre, Movie
@@ -260,17 +260,22 @@ EXAMPLES_PER_SCORE = 2
 
 def rating_examples(*, user: AbstractBaseUser) -> dict[float, list[str]]:
     """Score -> the titles of up to EXAMPLES_PER_SCORE movies the person gave it, the most recently rated first
-    (freshest in mind): one query over the person's own ratings."""
+    (freshest in mind): one query over the person's own ratings.
+
+    Ranked in the database, so someone with thousands of ratings sends back twenty rows, not thousands. Written
+    as SQL: every star control on a page reads it, and the ORM's window-and-filter spelling of the same query
+    took about 8 ms per page to compile, against well under one to run.
+    """
+    rating, movie = Rating._meta.db_table, Movie._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT score, title FROM (SELECT r.score, m.title, ROW_NUMBER() OVER (PARTITION BY r.score "
+            f"ORDER BY r.updated DESC, r.id DESC) AS place FROM {rating} r JOIN {movie} m ON m.id = r.movie_id "
+            f"WHERE r.user_id = %s) ranked WHERE place <= %s ORDER BY score, place",
+            [user.pk, EXAMPLES_PER_SCORE],
+        )
+        rows = cursor.fetchall()
     examples: dict[float, list[str]] = defaultdict(list)
-    # Ranked in the database: someone with thousands of ratings sends back twenty rows, not thousands.
-    newest_first = Window(RowNumber(), partition_by=F("score"), order_by=[F("updated").desc(), F("id").desc()])
-    rows = (
-        Rating.objects.filter(user=user)
-        .annotate(rank=newest_first)
-        .filter(rank__lte=EXAMPLES_PER_SCORE)
-        .order_by("score", "rank")
-        .values_list("score", "movie__title")
-    )
     for score, title in rows:
-        examples[score].append(title)
+        examples[float(score)].append(title)
     return dict(examples)
