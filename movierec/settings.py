@@ -211,6 +211,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The movie cards and their controls (movierec/jinja2.py says why); Django templates draw them by tag.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "movierec.jinja2.environment"},
+    },
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,9 +1,10 @@
-"""Template helpers for movie cards: the generated poster and star display."""
+"""Template helpers for movie cards: the generated poster and star display (Django and Jinja2 templates)."""
 
 from __future__ import annotations
 
 import functools
 import zlib
+from collections.abc import Mapping, Sequence
 
 from django import template
 from django.utils.html import format_html_join
@@ -33,19 +34,16 @@ def initials(movie: Movie) -> str:
     return "".join(word[0] for word in significant[:2]).upper()
 
 
-@register.simple_tag(takes_context=True)
-def star_buttons(context: template.Context, rating: float | None) -> SafeString:
+def star_buttons(rating: float | None, examples: Mapping[float, Sequence[str]] | None) -> SafeString:
     """The ten half-star submit buttons of a star control, lit up to ``rating``.
 
-    Rating support: each button's hint names one or two movies this person gave that score
-    (``rating_examples``, from the context processor): the title on hover, and on keyboard focus the same words
-    drawn from ``data-hint`` (a title shows only to the mouse), so ratings stay
-    consistent. Built here rather than in a template loop: a row draws 120 of them, and the loop's variable
-    lookups were half of the row's rendering time.
+    Rating support: each button's hint names one or two movies this person gave that score (``examples``,
+    ``ratings.selectors.rating_examples``): the title on hover, and on keyboard focus the same words drawn
+    from ``data-hint`` (a title shows only to the mouse), so ratings stay consistent. Built here rather
+    than in a template loop: a row draws 120 of them.
     """
-    examples = context.get("rating_examples") or {}
     # A page's cards share the person's examples and most share a rating (none yet): each control is built once.
-    return _star_buttons(rating, tuple((score, tuple(titles)) for score, titles in sorted(examples.items())))
+    return _star_buttons(rating, tuple((score, tuple(titles)) for score, titles in sorted((examples or {}).items())))
 
 
 @functools.lru_cache(maxsize=4096)

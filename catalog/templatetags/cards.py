@@ -1,0 +1,53 @@
+"""Movie cards, star controls and feedback buttons in Django templates, drawn by Jinja2 (``movierec/jinja2.py``).
+
+{% load cards %}{% for tile in tiles %}{% card tile %}{% endfor %}
+{% stars movie rating error %}   {% feedback tile in_card=False %}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.middleware.csrf import get_token
+from django.template import engines
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+
+def draw(name: str, context: template.Context, **values: Any) -> SafeString:
+    """The Jinja2 template ``name`` with ``values``, the request (its CSRF field) and the viewer from ``context``.
+
+    The person's star hints come from the context too (``catalog.context_processors.rating_examples``), read
+    once per page however many cards it draws; so does the CSRF field, masked once per page rather than once
+    per form (a row has two dozen forms, and masking a token was a sixth of drawing them).
+    """
+    request = context.get("request")
+    shared = context.render_context.get(_SHARED)
+    if shared is None:
+        token = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
+        shared = {"csrf_input": token} if request is not None else {}
+        context.render_context[_SHARED] = shared
+    values = {"user": context.get("user"), "rating_examples": context.get("rating_examples"), **shared, **values}
+    return mark_safe(engines["jinja2"].get_template(name).template.render(request=request, **values))
+
+
+#: Where a page's render keeps what all its cards share.
+_SHARED = object()
+
+
+@register.simple_tag(takes_context=True)
+def card(context: template.Context, tile: Any) -> SafeString:
+    return draw("cards/card.html", context, tile=tile)
+
+
+@register.simple_tag(takes_context=True)
+def stars(context: template.Context, movie: Any, rating: float | None, error: str = "") -> SafeString:
+    return draw("cards/stars.html", context, movie=movie, rating=rating, error=error)
+
+
+@register.simple_tag(takes_context=True)
+def feedback(context: template.Context, tile: Any, in_card: bool = False) -> SafeString:
+    return draw("cards/feedback.html", context, tile=tile, in_card=in_card)

@@ -1,0 +1,87 @@
+"""Movie cards drawn by Jinja2 inside Django pages (catalog/templatetags/cards.py, templates/jinja2/cards/)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.template import Context, Template
+from django.test import Client, RequestFactory, override_settings
+from django.urls import reverse
+
+from ratings.models import Rating
+from ratings.selectors import MovieState, Tile
+from tests.factories import MovieFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+ROW = Template("{% load cards %}{% for tile in tiles %}{% card tile %}{% endfor %}")
+
+
+def _draw(tiles, *, user, path="/"):
+    request = RequestFactory().get(path)
+    request.user = user
+    return ROW.render(Context({"tiles": tiles, "user": user, "request": request}))
+
+
+def test_every_form_of_a_page_carries_the_same_csrf_token_and_the_server_accepts_it():
+    # given a signed-in person whose page draws three cards (a star control and a feedback form each)
+    person = UserFactory()
+    movies = [MovieFactory(title=title) for title in ("Alien", "Brazil", "Cats")]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(person)
+    page = client.get(reverse("catalog:browse")).content.decode()
+    assert page.count('class="movie-card"') == 3
+
+    # then one masked token serves the cards' six forms, and a rating posted with it is saved
+    cards = [part.split("</article>")[0] for part in page.split('class="movie-card"')[1:]]
+    tokens = [token for card in cards for token in re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', card)]
+    assert len(tokens) == 6 and len(set(tokens)) == 1
+    response = client.post(
+        reverse("ratings:rate"), {"movie": movies[0].pk, "score": "4", "csrfmiddlewaretoken": tokens[0]}
+    )
+    assert response.status_code in (200, 302)
+    assert Rating.objects.filter(user=person, movie=movies[0], score=4).exists()
+
+
+def test_a_card_shows_what_the_viewer_said_and_rounds_stars_as_the_rest_of_the_site():
+    person = UserFactory()
+    rated = Tile(MovieFactory(title="Heat"), MovieState(rating=3.5, kinds=frozenset({"watchlist"})), "", 3.25)
+    average = Tile(MovieFactory(title="Ran"), average=(4.05, 1))
+    body = _draw([rated, average], user=person)
+
+    heat, ran = body.split('id="card-')[1:]
+    assert "3.3 <span" in heat and "predicted for you" in heat  # half up, as Django's floatformat
+    assert heat.count('class="half half-left on"') + heat.count('class="half half-right on"') == 7
+    assert 'value="watchlist" class="chip-button active" aria-pressed="true"' in heat
+    assert 'name="predicted" value="3.25"' in heat
+    assert "4.1 <span" in ran and "average of 1 rating</span>" in ran
+
+
+def test_titles_and_reasons_are_escaped_and_a_visitor_is_sent_to_log_in_and_back():
+    tile = Tile(MovieFactory(title="<script>alert(1)</script>"), reason="Because <b>you</b> rated")
+    body = _draw([tile], user=AnonymousUser(), path="/browse/?genre=drama&page=2")
+
+    assert "<script>" not in body and "&lt;script&gt;" in body
+    assert "Because &lt;b&gt;you&lt;/b&gt; rated" in body
+    assert f'href="{reverse("login")}?next=/browse/%3Fgenre%3Ddrama%26page%3D2"' in body
+    assert 'class="stars"' not in body
+
+
+def test_a_hidden_or_snoozed_card_offers_its_undo():
+    person = UserFactory()
+    hidden = Tile(MovieFactory(title="Heat"), MovieState(kinds=frozenset({"not_interested"})))
+    snoozed = Tile(MovieFactory(title="Ran"), MovieState(kinds=frozenset({"snoozed"})))
+    body = _draw([hidden, snoozed], user=person)
+
+    heat, ran = body.split('id="card-')[1:]
+    assert "is hidden and will not be suggested again" in heat and 'value="not_interested"' in heat
+    assert "is hidden for 30 days" in ran and 'value="snoozed"' in ran
+    assert f'action="{reverse("ratings:feedback_remove")}"' in heat
+
+
+@override_settings(ROOT_URLCONF="tests.unit.catalog.prefixed_urls")
+def test_the_cards_urls_follow_the_url_configuration():
+    body = _draw([Tile(MovieFactory(title="Heat"))], user=UserFactory())
+    assert 'action="/prefixed/me/rate/"' in body
