@@ -247,3 +247,21 @@ class History:
         """The first ``count`` ratings, same person: the history as it stood before the next one came."""
         stamps = None if self.timestamps is None else self.timestamps[:count]
         return History(self.item_ids[:count], self.ratings[:count], stamps, self.user_id)
+
+
+def rating_digests(users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_users: int) -> np.ndarray:
+    """Per user position, a 64-bit fingerprint of their (item position, rating) pairs, whatever their order.
+
+    Two equal digests mean the same ratings, but for a chance of 2**-64: a model can tell that someone has
+    rated nothing since it learned them. Each pair is mixed (splitmix64's finalizer) and the mixes summed.
+    """
+    keys = (np.asarray(items, dtype=np.uint64) << np.uint64(32)) | np.asarray(ratings, dtype=np.float32).view(
+        np.uint32
+    ).astype(np.uint64)
+    keys = keys + np.uint64(0x9E3779B97F4A7C15)
+    keys = (keys ^ (keys >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    keys = (keys ^ (keys >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    keys ^= keys >> np.uint64(31)
+    digests = np.zeros(n_users, dtype=np.uint64)
+    np.add.at(digests, np.asarray(users, dtype=np.int64), keys)  # unsigned: wraps around, as a hash should
+    return digests

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from recommender.algorithms.base import Config, Recommender, load_arrays, save_arrays
 from recommender.algorithms.baseline import clip_ratings, require_choice, require_non_negative, require_positive
 from recommender.algorithms.folding import folded
-from recommender.algorithms.interactions import History, Interactions
+from recommender.algorithms.interactions import History, Interactions, rating_digests
 from recommender.algorithms.torch.device import (
     DEVICES,
     choose_device,
@@ -131,6 +131,8 @@ class FoldInRecommender(TorchRecommender):
 
     config: FoldInConfig
     net: UserItemNet
+    #: rating_digests of the training data per user position: who has rated nothing since (None: not known).
+    trained_digests: np.ndarray | None = None
 
     @abstractmethod
     def targets(self, ratings: Tensor) -> Tensor:
@@ -190,6 +192,16 @@ class FoldInRecommender(TorchRecommender):
         trained_users = np.bincount(data.users, minlength=data.n_users) > 0
         trained_items = np.bincount(data.items, minlength=data.n_items) > 0
         self.net.settle(torch.from_numpy(trained_users), torch.from_numpy(trained_items))
+        self.trained_digests = rating_digests(data.users, data.items, data.ratings, data.n_users)
+
+    def save_state(self, directory: Path) -> None:
+        super().save_state(directory)
+        save_arrays(directory, trained_digests=self.trained_digests)
+
+    def load_state(self, directory: Path) -> None:
+        super().load_state(directory)
+        # None in an artifact saved before the digests: everyone is then folded in, as before.
+        self.trained_digests = load_arrays(directory).get("trained_digests")
 
     def _validation_loss(self) -> Callable[[], float] | None:
         """The training objective, without L2, on ``self.validation``'s ratings (implicit objectives: with one
@@ -229,13 +241,19 @@ class FoldInRecommender(TorchRecommender):
         """The person's user rows (one (1, width) array per user table), fitted to their history."""
         cfg = self.config
         rated, ratings = self.history_positions(history)
+        user = self.training_user(history)
+        if user is not None and self._unchanged_since_training(user, rated, ratings):
+            # Their rows were learned from exactly these ratings, with everyone else's: nothing to fold in.
+            with torch.no_grad():
+                rows = self.net.user_rows(torch.tensor([user], device=self.device))
+            return tuple(row.detach().cpu().numpy() for row in rows)
         items, targets, weights = self.fold_in_examples(
             torch.from_numpy(rated.astype(np.int64)), self.targets(torch.from_numpy(ratings))
         )
         with cpu_threads(cfg.threads):
             rows = fold_in(
                 self.net,
-                self.training_user(history),
+                user,
                 items,
                 targets,
                 weights,
@@ -245,3 +263,10 @@ class FoldInRecommender(TorchRecommender):
                 reg=cfg.reg,
             )
         return tuple(row.detach().cpu().numpy() for row in rows)
+
+    def _unchanged_since_training(self, user: int, rated: np.ndarray, ratings: np.ndarray) -> bool:
+        """Whether the person's ratings (of movies this model knows) are the ones it was trained on."""
+        if self.trained_digests is None:
+            return False
+        digest = rating_digests(np.zeros(len(rated), dtype=np.int64), rated, ratings, 1)[0]
+        return bool(digest == self.trained_digests[user])

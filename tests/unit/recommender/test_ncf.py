@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from recommender.algorithms.interactions import History, Interactions
+from recommender.algorithms.interactions import History, Interactions, rating_digests
 from recommender.algorithms.ncf import NCF, TUNED_L2, NCFConfig
 from recommender.algorithms.torch.device import choose_device
-from recommender.algorithms.torch.training import sample_negatives
+from recommender.algorithms.torch.training import fold_in, sample_negatives
 from tests.unit.recommender.margins import Check, rmse_ratio
 from tests.unit.recommender.planted import planted
 from tests.unit.recommender.synthetic import split, structured_ratings
@@ -138,6 +138,56 @@ def test_a_training_user_starts_from_what_was_learned_about_them(ratings):
     # Without fold-in steps a stranger is the average person; a known user keeps their learned taste.
     np.testing.assert_array_equal(model.score(stranger), model.score(History.empty()))
     assert not np.allclose(model.score(known), model.score(stranger))
+
+
+def test_someone_who_rated_nothing_since_training_is_scored_from_their_learned_rows_without_a_fold_in(
+    ratings, monkeypatch, tmp_path
+):
+    # Given a model, and a person it was trained on, as the site knows them
+    train, _ = ratings
+    model = NCF(NCFConfig(**FAST)).fit(train)
+    history = train.history(3)
+    known = History(history.item_ids[::-1], history.ratings[::-1], user_id=int(train.user_ids[3]))  # any order
+    learned = model.score(known)
+    folds = []
+    real_fold_in = fold_in
+
+    def counted(*args, **kwargs):
+        folds.append(1)
+        return real_fold_in(*args, **kwargs)
+
+    monkeypatch.setattr("recommender.algorithms.torch.base.fold_in", counted)
+    # When they are scored again, by this model or by the same model saved and loaded
+    model.save(tmp_path / "ncf")
+    loaded = type(model).load(tmp_path / "ncf")
+    np.testing.assert_allclose(loaded.score(known), learned, rtol=1e-6)
+    np.testing.assert_allclose(model.score(known), learned, rtol=1e-6)
+    # Then no fold-in ran; their training rows are the answer
+    assert folds == []
+    with torch.no_grad():
+        rows = model.net.user_rows(torch.tensor([3]))
+        items = torch.arange(len(model.item_ids))
+        expected = model.net.combine([row.expand(len(items), -1) for row in rows], model.net.item_rows(items))
+    np.testing.assert_allclose(learned, model.estimate(expected).numpy(), rtol=1e-5)
+
+    # When they change one rating, or rate one more movie, they are folded in again
+    lowered = history.ratings.copy()
+    lowered[0] = 1.0 if lowered[0] != 1.0 else 2.0
+    changed = History(history.item_ids, lowered, user_id=known.user_id)
+    movie = np.setdiff1d(train.item_ids, history.item_ids)[:1]
+    more = History(np.append(history.item_ids, movie), np.append(history.ratings, 4.0), user_id=known.user_id)
+    model.score(changed)
+    model.score(more)
+    assert len(folds) == 2
+
+
+def test_rating_digests_tell_any_change_of_a_persons_ratings_and_ignore_their_order():
+    users, items, ratings = np.array([0, 0, 1, 1]), np.array([5, 7, 5, 7]), np.array([4.0, 3.5, 3.5, 4.0])
+    digests = rating_digests(users, items, ratings, 3)
+    assert digests[0] != digests[1] and digests[2] == 0  # same movies, other ratings; someone with none
+    assert rating_digests(np.zeros(2), items[1::-1], ratings[1::-1], 1)[0] == digests[0]
+    assert rating_digests(np.zeros(2), np.array([5, 8]), ratings[:2], 1)[0] != digests[0]
+    assert rating_digests(np.zeros(1), items[:1], ratings[:1], 1)[0] != digests[0]
 
 
 def test_a_movie_nobody_rated_is_estimated_like_an_unknown_id():
