@@ -64,6 +64,9 @@ class BlendConfig(Config):
     #: Config overrides per component name, e.g. {"implicit_als": {"factors": 32}}.
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: The window of the recency feature, back from the person's latest rating (at serving time: about now).
+    #: On ml-100k's temporal inner validation split (`make tune TUNE_ARGS='--algorithm blend --seeds 3 --set
+    #: recent_days=7|30|90'`): NDCG@10 0.1306 ± 0.0017 at 7 days, 0.1303 ± 0.0019 at 30, 0.1273 ± 0.0009 at 90,
+    #: ties; a month stays.
     recent_days: float = 30.0
     #: How a component's scores become a feature: "percentile" over the catalog, or "zscore" (standardized).
     #: "zscore" scored 0.0806 on the inner validation split against 0.0701 for "percentile" (implicit_als, item_knn
