@@ -85,3 +85,9 @@ def test_a_hidden_or_snoozed_card_offers_its_undo():
 def test_the_cards_urls_follow_the_url_configuration():
     body = _draw([Tile(MovieFactory(title="Heat"))], user=UserFactory())
     assert 'action="/prefixed/me/rate/"' in body
+
+
+def test_a_card_drawn_without_a_request_has_no_csrf_field():
+    tile = Tile(MovieFactory(title="Heat"))
+    body = ROW.render(Context({"tiles": [tile], "user": UserFactory()}))
+    assert 'id="card-' in body and 'class="stars"' in body and "csrfmiddlewaretoken" not in body
