@@ -16,7 +16,6 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.template.defaultfilters import floatformat
-from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 from jinja2 import Environment
 
@@ -35,15 +34,13 @@ def pluralize(count: int) -> str:
     return "" if count == 1 else "s"
 
 
-def url(name: str, *args: Any, **kwargs: Any) -> str:
-    if args or kwargs:
-        return reverse(name, args=args or None, kwargs=kwargs or None)
+def url(name: str) -> str:
+    """The URL named ``name`` (one without arguments: each card asks for four), kept per script prefix."""
     return _fixed_url(get_script_prefix(), name)
 
 
 @functools.lru_cache(maxsize=256)
 def _fixed_url(prefix: str, name: str) -> str:
-    """A URL without arguments, which changes only with the script prefix (each card asks for four)."""
     return reverse(name)
 
 
@@ -55,7 +52,7 @@ def _urls_changed(*, setting: str, **kwargs: Any) -> None:
 
 def environment(**options: Any) -> Environment:
     env = Environment(**options)
-    env.globals.update(url=url, static=static, back=back, star_buttons=star_buttons)
+    env.globals.update(url=url, back=back, star_buttons=star_buttons)
     env.filters.update(
         floatformat=floatformat, poster_hues=poster_hues, initials=initials, stars_text=stars_text, pluralize=pluralize
     )

@@ -172,18 +172,14 @@ class Interactions:
         person's history. Shuffle the ratings first (``evaluation.splitting.shuffle_ties``) to make it a
         seeded random choice among a second's ties instead of the order the data was read in.
         """
-        order = np.lexsort((self.timestamps, self.users))  # lexsort is stable: ties keep their order here
-        users = self.users[order]
         per_user = np.bincount(self.users, minlength=self.n_users)
         marked = np.minimum(count, np.maximum(per_user - more_than, 0))
-        from_end = per_user[users] - (np.arange(len(order)) - np.searchsorted(users, users, side="left"))
-        latest = np.zeros(len(self), dtype=bool)
-        latest[order] = from_end <= marked[users]  # from_end is 1 for the latest
-        return latest
+        from_end = per_user[self.users] - self.positions_in_history()  # 1 for the latest
+        return from_end <= marked[self.users]
 
     def positions_in_history(self) -> np.ndarray:
         """Each rating's place in its user's :meth:`histories` (0 for the earliest), in the order here."""
-        order = np.lexsort((self.timestamps, self.users))
+        order = np.lexsort((self.timestamps, self.users))  # lexsort is stable: ties keep their order here
         users = self.users[order]
         places = np.empty(len(self), dtype=np.int64)
         places[order] = np.arange(len(order)) - np.searchsorted(users, users, side="left")
