@@ -34,12 +34,19 @@ def interacted(user_id: int, movie_id: int, kind: str) -> None:
 
 
 def catalog_changed(sender: type, **kwargs: object) -> None:
-    """A movie, its genres or its tags changed: the content family must learn the new catalog."""
+    """A movie, its genres or its tags changed: this process draws its cards afresh, and the content family must
+    learn the new catalog."""
+    from recommender.selectors import forget_movies
     from recommender.training import CATALOG_FAMILIES, training_mark_dirty
 
     if kwargs.get("raw"):  # loaddata: fixtures are not edits
         return
-    transaction.on_commit(lambda: training_mark_dirty(families=CATALOG_FAMILIES))
+
+    def committed() -> None:
+        forget_movies()
+        training_mark_dirty(families=CATALOG_FAMILIES)
+
+    transaction.on_commit(committed)
 
 
 def movielens_imported(sender: object, **kwargs: object) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
@@ -30,6 +30,8 @@ MAX_AGE_SECONDS = 300.0
 #: Rating statistics that took less than this to build are rebuilt on every new rating (small sites and
 #: tests stay exact); slower ones wait for MAX_AGE_SECONDS, so a busy site does not re-aggregate per rating.
 CHEAP_REBUILD_SECONDS = 0.02
+#: Movies kept for drawing cards, per process: a page shows about 130, a whole ml-25m catalog is 62,000.
+MOVIE_CACHE_SIZE = 4096
 
 
 class _Cached:
@@ -46,6 +48,8 @@ class _Cached:
 
 _catalog = _Cached()
 _stats = _Cached()
+#: (the catalog snapshot it belongs to, movie id -> Movie, least recently used first); see ``movies_by_id``.
+_movies = _Cached()
 
 
 def _fresh(value, fingerprint: tuple) -> bool:
@@ -216,11 +220,46 @@ def person_fingerprint(user: AbstractBaseUser) -> tuple:
         return tuple(cursor.fetchone())
 
 
-def movies_by_id(movie_ids: list[int]) -> dict[int, Movie]:
-    """The movies with their genres prefetched: two queries, however many ids."""
+def movies_by_id(movie_ids: list[int], *, catalog: CatalogSnapshot | None = None) -> dict[int, Movie]:
+    """The movies with their genres prefetched: at most two queries, however many ids; a deleted one is missing.
+
+    With ``catalog`` (the snapshot the ids were picked from), the movies come from a per-process cache that lives
+    as long as that snapshot: the cards of one page, and the popular movies on everyone's pages, are fetched once.
+    An edit in this process empties it at once (``forget_movies``); one in another process shows within
+    MAX_AGE_SECONDS, when the snapshot is rebuilt, as the snapshot's titles do. The instances are shared between
+    requests: read them, never change them.
+    """
     if not movie_ids:
         return {}
+    if catalog is None:
+        return _fetch_movies(movie_ids)
+    with _movies.lock:
+        if _movies.value is None or _movies.value[0] is not catalog:
+            _movies.value = (catalog, OrderedDict())
+        cache = _movies.value[1]
+        found = {pk: cache[pk] for pk in movie_ids if pk in cache}
+        for pk in found:
+            cache.move_to_end(pk)
+    missing = [pk for pk in movie_ids if pk not in found]
+    if not missing:
+        return found
+    fetched = _fetch_movies(missing)
+    with _movies.lock:
+        if _movies.value is not None and _movies.value[0] is catalog:
+            cache = _movies.value[1]
+            cache.update(fetched)
+            while len(cache) > MOVIE_CACHE_SIZE:
+                cache.popitem(last=False)
+    return found | fetched
+
+
+def _fetch_movies(movie_ids: list[int]) -> dict[int, Movie]:
     return {movie.pk: movie for movie in Movie.objects.filter(pk__in=movie_ids).prefetch_related("genres")}
+
+
+def forget_movies() -> None:
+    """Empty the card movies' cache: a movie, its genres or its tags changed (``recommender.apps``)."""
+    _movies.clear()
 
 
 def model_versions(*, family: str | None = None, status: str | None = None) -> QuerySet[ModelVersion]:
@@ -237,3 +276,4 @@ def clear_caches() -> None:
     """Forget the cached catalog and statistics (tests, and after a bulk import in this process)."""
     _catalog.clear()
     _stats.clear()
+    _movies.clear()

@@ -46,6 +46,7 @@ from recommender.rows import (
     rank,
     similar_to,
 )
+from recommender.rows.inputs import CatalogSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -118,22 +119,23 @@ def taste_for(user: User, *, source: str | None = None, arm: str | None = None) 
     ``?source=``); nothing is saved, and the dials stay the person's own. During an experiment the person's arm
     (or ``arm``, for interleaving's other side) supplies the blend.
 
-    1. Read the catalog and statistics (cached, behind one fingerprint query), the active models,
-       and the person's ratings, feedback and favourite genres (three queries, never cached).
-    2. Return the cached Taste for exactly these inputs, if any.
-    3. Otherwise make a new one (it scores lazily, on first use) and cache it, dropping the least recent.
-       Its fold-ins go through the shared fold store: another process that served this history already
-       left them there.
+    1. Read the catalog and statistics (cached, behind one fingerprint query), the active models, and the
+       person's fingerprint (one query, never cached; ``selectors.person_fingerprint``).
+    2. Return the cached Taste for exactly these inputs, if any: the rows of one page, loaded one request each,
+       read the person's ratings and feedback once between them.
+    3. Otherwise read the person's ratings, feedback and favourite genres (never cached), make a new Taste (it
+       scores lazily, on first use) and cache it, dropping the least recent. Its fold-ins go through the shared
+       fold store: another process that served this history already left them there.
+
+    The fingerprint is read before the state: a write landing in between is cached under the older fingerprint,
+    which no later request presents, so a Taste is never served after a change it does not know.
     """
     catalog, stats = selectors.catalog_and_stats()
     models = serving_models()
     experiment, person_arm = _experiment_arm(user)
     if experiment is not None:
         models = _arm_serving(models, experiment, arm or person_arm)
-    state = selectors.person_state(user) if _is_person(user) else None
-    if state is not None and source is not None:
-        state = dataclasses.replace(state, preferences=dataclasses.replace(state.preferences, source=source))
-    person = (state.user_id, state.digest) if state is not None else None
+    person = (user.pk, selectors.person_fingerprint(user), source) if _is_person(user) else None
     # Identities are safe keys: the cached Taste holds the catalog, statistics and models it names alive.
     key = (person, models.key, id(catalog), id(stats))
     with _tastes_lock:
@@ -141,6 +143,9 @@ def taste_for(user: User, *, source: str | None = None, arm: str | None = None) 
         if taste is not None:
             _tastes.move_to_end(key)
             return taste
+    state = selectors.person_state(user) if person is not None else None
+    if state is not None and source is not None:
+        state = dataclasses.replace(state, preferences=dataclasses.replace(state.preferences, source=source))
     taste = Taste(catalog=catalog, stats=stats, models=models, state=state, folds=serving_fold_store())
     with _tastes_lock:
         taste = _tastes.setdefault(key, taste)
@@ -150,10 +155,13 @@ def taste_for(user: User, *, source: str | None = None, arm: str | None = None) 
     return taste
 
 
-def _cards(picks: list[Pick], movies: dict[int, Movie] | None = None) -> list[Card]:
-    """Picks as Cards, their movies fetched in one go unless given; a movie deleted meanwhile is skipped."""
+def _cards(
+    picks: list[Pick], *, movies: dict[int, Movie] | None = None, catalog: CatalogSnapshot | None = None
+) -> list[Card]:
+    """Picks as Cards, their movies fetched in one go unless given (kept with ``catalog``, the snapshot the picks
+    come from: ``selectors.movies_by_id``); a movie deleted meanwhile is skipped."""
     if movies is None:
-        movies = selectors.movies_by_id([pick.movie_id for pick in picks])
+        movies = selectors.movies_by_id([pick.movie_id for pick in picks], catalog=catalog)
     return [
         Card(
             movie=movies[pick.movie_id],
@@ -187,7 +195,7 @@ def recommend_row(*, user: User, key: str, limit: int = 12, source: str | None =
     taste = taste_for(user, source=source)
     picks = taste.page(limit).row(key)
     title = next(spec.title for spec in taste.specs if spec.key == key)
-    return Row(key=key, title=title, cards=_cards(picks), **_split_arms(experiment, arm, picks))
+    return Row(key=key, title=title, cards=_cards(picks, catalog=taste.catalog), **_split_arms(experiment, arm, picks))
 
 
 def page_picks(
@@ -205,13 +213,13 @@ def recommend_rows(*, user: User, limit: int = 12, source: str | None = None) ->
     """Every row of the page, no movie twice, empty rows dropped; the anonymous page for None / anonymous."""
     experiment, arm = _experiment_arm(user)
     rows = page_picks(user=user, limit=limit, source=source)
-    movies = selectors.movies_by_id([pick.movie_id for _, picks, _ in rows for pick in picks])
-    built = [
-        Row(key=spec.key, title=spec.title, cards=_cards(picks, movies), experiment_id=experiment.pk, arms=arms)
-        if arms is not None
-        else Row(key=spec.key, title=spec.title, cards=_cards(picks, movies), **_split_arms(experiment, arm, picks))
-        for spec, picks, arms in rows
-    ]
+    catalog, _ = selectors.catalog_and_stats()
+    movies = selectors.movies_by_id([pick.movie_id for _, picks, _ in rows for pick in picks], catalog=catalog)
+    built = []
+    for spec, picks, arms in rows:
+        interleaved = arms is not None
+        fields = {"experiment_id": experiment.pk, "arms": arms} if interleaved else _split_arms(experiment, arm, picks)
+        built.append(Row(key=spec.key, title=spec.title, cards=_cards(picks, movies=movies), **fields))
     return [row for row in built if row.cards]
 
 
@@ -251,7 +259,8 @@ def _interleaved_rows(
 def recommend_top(*, user: User, limit: int = 20, source: str | None = None) -> list[Card]:
     """Top picks (the hybrid blend) for a person; the most popular movies for anyone else."""
     if not _is_person(user):
-        return _cards(taste_for(user).page(limit).row("popular"))
+        taste = taste_for(user)
+        return _cards(taste.page(limit).row("popular"), catalog=taste.catalog)
     return recommend_row(user=user, key="top-picks", limit=limit, source=source).cards
 
 
@@ -311,7 +320,7 @@ def similar_movies(*, movie: Movie, kind: str = COLLABORATIVE, limit: int = 12, 
     """Movies like ``movie`` by ``kind`` ("collaborative" or "content"), leaving out what ``user`` rated or rejected."""
     taste = taste_for(user)
     candidates = similar_to(taste, movie.pk, kind)
-    return _cards(rank(taste, candidates, candidates.allowed, limit))
+    return _cards(rank(taste, candidates, candidates.allowed, limit), catalog=taste.catalog)
 
 
 def explain(*, user: User, movie: Movie) -> str | None:

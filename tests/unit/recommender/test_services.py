@@ -16,6 +16,7 @@ from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
+from catalog.models import Movie
 from ratings.models import Feedback, Rating
 from ratings.services import feedback_add, rating_upsert
 from recommender import services
@@ -254,6 +255,39 @@ def test_a_row_costs_the_same_few_queries_whatever_its_length(serving, alice, dj
         assert len(row.cards) > 1
 
     assert counts[0] == counts[1]
+
+
+def test_the_rows_of_a_page_read_the_person_once_and_a_change_is_seen_by_the_next_row(serving, alice):
+    services.recommend_row(user=alice, key="top-picks", limit=6)
+    with CaptureQueriesContext(connection) as queries:
+        services.recommend_row(user=alice, key=f"because-{serving.action_movies[1].pk}", limit=6)
+    assert not any('"ratings_rating"."score"' in query["sql"] for query in queries.captured_queries)
+
+    newly = next(card.movie for card in services.recommend_top(user=alice, limit=6))
+    rating_upsert(user=alice, movie=newly, score=1.0)
+    assert newly.pk not in ids(services.recommend_row(user=alice, key="top-picks", limit=6).cards)
+
+
+def test_card_movies_are_fetched_once_and_an_edit_or_deletion_shows_at_once(
+    serving, alice, django_capture_on_commit_callbacks
+):
+    first = services.recommend_top(user=alice, limit=6)
+    with CaptureQueriesContext(connection) as queries:
+        again = services.recommend_top(user=alice, limit=6)
+    assert ids(again) == ids(first)
+    assert not any('FROM "catalog_movie" WHERE' in query["sql"] for query in queries.captured_queries)
+
+    # As the admin would: another instance of the same movie, saved and committed.
+    with django_capture_on_commit_callbacks(execute=True):
+        edited = Movie.objects.get(pk=again[0].movie.pk)
+        edited.title = "Renamed While Cached"
+        edited.save()
+    assert services.recommend_top(user=alice, limit=6)[0].movie.title == "Renamed While Cached"
+
+    gone = again[1].movie.pk
+    with django_capture_on_commit_callbacks(execute=True):
+        Movie.objects.filter(pk=gone).delete()
+    assert gone not in ids(services.recommend_top(user=alice, limit=6))
 
 
 # -- the command ---------------------------------------------------------------------------------------------------
