@@ -273,7 +273,7 @@ def model_versions(*, family: str | None = None, status: str | None = None) -> Q
 
 
 def clear_caches() -> None:
-    """Forget the cached catalog and statistics (tests, and after a bulk import in this process)."""
+    """Forget the cached catalog, statistics and card movies (tests, and after a bulk import in this process)."""
     _catalog.clear()
     _stats.clear()
     _movies.clear()

@@ -338,7 +338,8 @@ def explain(*, user: User, movie: Movie) -> str | None:
 
 
 def clear_caches() -> None:
-    """Forget every cached Taste, the catalog snapshot and the statistics (tests; after a bulk import)."""
+    """Forget every cached Taste, the catalog snapshot, the statistics and the card movies (tests; after a bulk
+    import)."""
     with _tastes_lock:
         _tastes.clear()
         _rendered_top.clear()
