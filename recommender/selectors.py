@@ -220,19 +220,18 @@ def person_fingerprint(user: AbstractBaseUser) -> tuple:
         return tuple(cursor.fetchone())
 
 
-def movies_by_id(movie_ids: list[int], *, catalog: CatalogSnapshot | None = None) -> dict[int, Movie]:
+def movies_by_id(movie_ids: list[int]) -> dict[int, Movie]:
     """The movies with their genres prefetched: at most two queries, however many ids; a deleted one is missing.
 
-    With ``catalog`` (the snapshot the ids were picked from), the movies come from a per-process cache that lives
-    as long as that snapshot: the cards of one page, and the popular movies on everyone's pages, are fetched once.
+    They come from a per-process cache that lives as long as this process's catalog snapshot
+    (``catalog_and_stats``): the cards of one page, and the popular movies on everyone's pages, are fetched once.
     An edit in this process empties it at once (``forget_movies``); one in another process shows within
     MAX_AGE_SECONDS, when the snapshot is rebuilt, as the snapshot's titles do. The instances are shared between
     requests: read them, never change them.
     """
-    if not movie_ids:
-        return {}
-    if catalog is None:
-        return _fetch_movies(movie_ids)
+    catalog = _catalog.value
+    if not movie_ids or catalog is None:
+        return _fetch_movies(movie_ids) if movie_ids else {}
     with _movies.lock:
         if _movies.value is None or _movies.value[0] is not catalog:
             _movies.value = (catalog, OrderedDict())

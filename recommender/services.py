@@ -46,7 +46,6 @@ from recommender.rows import (
     rank,
     similar_to,
 )
-from recommender.rows.inputs import CatalogSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -155,13 +154,10 @@ def taste_for(user: User, *, source: str | None = None, arm: str | None = None) 
     return taste
 
 
-def _cards(
-    picks: list[Pick], *, movies: dict[int, Movie] | None = None, catalog: CatalogSnapshot | None = None
-) -> list[Card]:
-    """Picks as Cards, their movies fetched in one go unless given (kept with ``catalog``, the snapshot the picks
-    come from: ``selectors.movies_by_id``); a movie deleted meanwhile is skipped."""
+def _cards(picks: list[Pick], movies: dict[int, Movie] | None = None) -> list[Card]:
+    """Picks as Cards, their movies fetched in one go unless given; a movie deleted meanwhile is skipped."""
     if movies is None:
-        movies = selectors.movies_by_id([pick.movie_id for pick in picks], catalog=catalog)
+        movies = selectors.movies_by_id([pick.movie_id for pick in picks])
     return [
         Card(
             movie=movies[pick.movie_id],
@@ -195,7 +191,7 @@ def recommend_row(*, user: User, key: str, limit: int = 12, source: str | None =
     taste = taste_for(user, source=source)
     picks = taste.page(limit).row(key)
     title = next(spec.title for spec in taste.specs if spec.key == key)
-    return Row(key=key, title=title, cards=_cards(picks, catalog=taste.catalog), **_split_arms(experiment, arm, picks))
+    return Row(key=key, title=title, cards=_cards(picks), **_split_arms(experiment, arm, picks))
 
 
 def page_picks(
@@ -213,13 +209,12 @@ def recommend_rows(*, user: User, limit: int = 12, source: str | None = None) ->
     """Every row of the page, no movie twice, empty rows dropped; the anonymous page for None / anonymous."""
     experiment, arm = _experiment_arm(user)
     rows = page_picks(user=user, limit=limit, source=source)
-    catalog, _ = selectors.catalog_and_stats()
-    movies = selectors.movies_by_id([pick.movie_id for _, picks, _ in rows for pick in picks], catalog=catalog)
+    movies = selectors.movies_by_id([pick.movie_id for _, picks, _ in rows for pick in picks])
     built = []
     for spec, picks, arms in rows:
         interleaved = arms is not None
         fields = {"experiment_id": experiment.pk, "arms": arms} if interleaved else _split_arms(experiment, arm, picks)
-        built.append(Row(key=spec.key, title=spec.title, cards=_cards(picks, movies=movies), **fields))
+        built.append(Row(key=spec.key, title=spec.title, cards=_cards(picks, movies), **fields))
     return [row for row in built if row.cards]
 
 
@@ -259,8 +254,7 @@ def _interleaved_rows(
 def recommend_top(*, user: User, limit: int = 20, source: str | None = None) -> list[Card]:
     """Top picks (the hybrid blend) for a person; the most popular movies for anyone else."""
     if not _is_person(user):
-        taste = taste_for(user)
-        return _cards(taste.page(limit).row("popular"), catalog=taste.catalog)
+        return _cards(taste_for(user).page(limit).row("popular"))
     return recommend_row(user=user, key="top-picks", limit=limit, source=source).cards
 
 
@@ -320,7 +314,7 @@ def similar_movies(*, movie: Movie, kind: str = COLLABORATIVE, limit: int = 12, 
     """Movies like ``movie`` by ``kind`` ("collaborative" or "content"), leaving out what ``user`` rated or rejected."""
     taste = taste_for(user)
     candidates = similar_to(taste, movie.pk, kind)
-    return _cards(rank(taste, candidates, candidates.allowed, limit), catalog=taste.catalog)
+    return _cards(rank(taste, candidates, candidates.allowed, limit))
 
 
 def explain(*, user: User, movie: Movie) -> str | None:
