@@ -23,6 +23,7 @@ ALGORITHMS: dict[str, tuple[str, dict[str, Any]]] = {
     "ncf": ("recommender.algorithms.ncf:NCF", {"objective": "explicit"}),
     "ncf_implicit": ("recommender.algorithms.ncf:NCF", {"objective": "implicit"}),
     "sequence": ("recommender.algorithms.sequence:SequenceGRU", {}),
+    "transitions": ("recommender.algorithms.transitions:ItemTransitions", {}),
     "classifier": ("recommender.algorithms.classifier:RatingClassifier", {}),
     "autorec": ("recommender.algorithms.autorec:AutoRec", {}),
     "hybrid": ("recommender.algorithms.hybrid:Hybrid", {}),
