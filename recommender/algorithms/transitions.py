@@ -79,7 +79,7 @@ class ItemTransitions(Recommender):
         outgoing = np.asarray(counts.sum(axis=1)).ravel()
         incoming = np.asarray(counts.sum(axis=0)).ravel()
         with np.errstate(divide="ignore"):
-            row_scale = np.where(outgoing > 0, outgoing ** -cfg.alpha, 0.0)
+            row_scale = np.where(outgoing > 0, outgoing**-cfg.alpha, 0.0)
             column_scale = np.where(incoming > 0, incoming ** -(1.0 - cfg.alpha), 0.0)
         weights = sp.diags(row_scale.astype(np.float32)) @ counts @ sp.diags(column_scale.astype(np.float32))
         self.successors = _strongest(weights.tocsr(), cfg.neighbours)
