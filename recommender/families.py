@@ -59,7 +59,7 @@ FAMILIES: dict[str, Family] = {
             frozenset({Change.RATINGS, Change.IMPORT}),
         ),
         Family("content", {"content": Role.CONTENT}, _ALL_CHANGES),
-        # The blend's default components (sequence, implicit ALS) learn from ratings alone.
+        # The blend's default components (sequence, implicit ALS, item kNN, transitions) learn from ratings alone.
         Family("blend", {"blend": Role.TOP_PICKS}, frozenset({Change.RATINGS, Change.IMPORT})),
         # The star predictor stacks the content model among others, so a catalog edit reaches it too.
         Family("stars", {"hybrid": Role.STARS}, _ALL_CHANGES),

@@ -112,14 +112,19 @@ class ItemTransitions(Recommender):
         self._set_items(arrays["item_ids"])
 
 
-def _strongest(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
-    """Each row's ``keep`` largest entries (ties by column), the rest dropped."""
-    lengths = np.diff(matrix.indptr)
-    if lengths.max(initial=0) <= keep:
+def _strongest(matrix: sp.csr_matrix, keep: int, *, block: int = 4096) -> sp.csr_matrix:
+    """Each row's ``keep`` largest entries (ties by column), the rest dropped; ``block`` rows at a time, so the
+    sort's memory is a block's, not the whole matrix's."""
+    if np.diff(matrix.indptr).max(initial=0) <= keep:
         return matrix
-    rows = np.repeat(np.arange(matrix.shape[0]), lengths)
-    # Within each row, order by value, largest first; a row's place in that order says whether it stays.
-    order = np.lexsort((matrix.indices, -matrix.data, rows))
-    place = np.arange(len(order)) - matrix.indptr[rows[order]]
-    kept = np.sort(order[place < keep])
-    return sp.csr_matrix((matrix.data[kept], (rows[kept], matrix.indices[kept])), shape=matrix.shape)
+    parts = []
+    for start in range(0, matrix.shape[0], block):
+        rows = matrix[start : start + block]
+        lengths = np.diff(rows.indptr)
+        row_of = np.repeat(np.arange(rows.shape[0], dtype=np.int32), lengths)
+        # Within each row, order by value, largest first; an entry's place in its row says whether it stays.
+        order = np.lexsort((rows.indices, -rows.data, row_of))
+        place = np.arange(len(order)) - rows.indptr[row_of[order]]
+        kept = np.sort(order[place < keep])
+        parts.append(sp.csr_matrix((rows.data[kept], (row_of[kept], rows.indices[kept])), shape=rows.shape))
+    return sp.vstack(parts, format="csr")

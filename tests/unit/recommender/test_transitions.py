@@ -90,10 +90,11 @@ def test_empty_history_scores_zero_and_unknown_ids_nan():
     assert np.isnan(model.score(History.from_arrays([1], [4.0]), np.array([2, 999]))[1])
 
 
-def test_only_the_strongest_successors_are_kept():
+@pytest.mark.parametrize("block", [1, 2, 4096])
+def test_only_the_strongest_successors_are_kept_whatever_the_block_of_rows(block):
     matrix = sp.csr_matrix(np.array([[0.0, 3.0, 1.0, 2.0], [5.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 1.0]]))
 
-    kept = _strongest(matrix, 2).toarray()
+    kept = _strongest(matrix, 2, block=block).toarray()
 
     np.testing.assert_array_equal(kept, [[0.0, 3.0, 0.0, 2.0], [5.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]])
 
