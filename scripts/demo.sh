@@ -16,9 +16,10 @@ fi
 $PY manage.py migrate --no-input -v0
 $PY manage.py demo_setup
 # The first start trains the quick families here (about half a minute on ml-100k) so the site opens with
-# personal rows; the blend behind Top picks, the stars and the neural ones take minutes and are queued for the
-# worker below (until the blend is active, Top picks are the popular movies). Later starts skip both.
-$PY manage.py train --sync --missing --family collaborative --family content
+# personal rows (Up next's transitions among them); the blend behind Top picks, the stars and Fans like you take
+# minutes and are queued for the worker below (until the blend is active, Top picks are the popular movies).
+# Later starts skip both.
+$PY manage.py train --sync --missing --family collaborative --family content --family sequence
 
 # A Celery worker with beat beside the web server retrains after new ratings. It uses Redis when REDIS_URL
 # is set, else the embedded broker under var/broker. It is stopped when this script exits (Ctrl-C included).
@@ -40,8 +41,8 @@ stop_worker() {
 }
 trap stop_worker EXIT
 echo "Celery worker and beat started (pid $WORKER_PID, log in $LOG)"
-$PY manage.py train --missing --family blend --family stars --family ncf --family sequence \
-  || echo "Top picks, the stars, NCF and sequence will train after the first ratings."
+$PY manage.py train --missing --family blend --family stars --family ncf \
+  || echo "Top picks, the stars and NCF will train after the first ratings."
 
 # "Ready" is said once the site answers, not when the server is merely started.
 $PY manage.py runserver --noreload 127.0.0.1:8000 &

@@ -7,8 +7,9 @@
    25M archive cannot be fetched here, and a site with a network imports it with ``--download``.
 2. ``import``: ``manage.py import_movielens ml-latest`` into a freshly created database.
 3. ``export``: ``recommender.data.snapshot_from_db``, what every retrain starts with.
-4. ``train``: ``manage.py train --sync`` for collaborative + content (the cheap families), then the
-   blend and the star predictor, then with ``--neural`` (always at ``ci``) each neural family on its own.
+4. ``train``: ``manage.py train --sync`` for collaborative + content (the cheap families), then Up next's
+   transitions, the blend and the star predictor, then with ``--neural`` (always at ``ci``) each neural
+   family on its own.
 5. ``warm``: ``manage.py warm_folds``, what the training worker does after an activation: the most
    recently active people folded into every active model, the folds kept in Redis.
 6. ``serve``: a fresh process loads every active model, then times the API for the recent raters (half of
@@ -68,8 +69,10 @@ TARGETS: dict[str, dict[str, tuple[float | None, float | None]]] = {
 #: target is judged on that figure (a running worker pays no start-up), and the wall time is printed beside it.
 OWN_SECONDS = "in the step itself: "
 STEPS = ("generate", "import", "export", "train", "warm", "serve", "admin")
-NEURAL = ("ncf", "sequence")
+NEURAL = ("ncf",)
 CHEAP = ("collaborative", "content")
+#: Trained on every run, each as a step of its own: Up next's item transitions take seconds.
+QUICK = ("sequence",)
 STACKED = ("blend", "stars")
 
 
@@ -190,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         families = [arg for family in CHEAP for arg in ("--family", family)]
         figures.append(timed("train collaborative+content", [*manage, "train", "--sync", *families], env=env))
         # The blend and the star predictor stack the others' scores, so they train after them.
-        for family in (*(() if args.cheap_only else STACKED), *(NEURAL if args.neural or args.size == "ci" else ())):
+        rest = () if args.cheap_only else (*QUICK, *STACKED)
+        for family in (*rest, *(NEURAL if args.neural or args.size == "ci" else ())):
             figures.append(timed(f"train {family}", [*manage, "train", "--sync", "--family", family], env=env))
     if {"serve", "admin"} & set(steps):  # production settings serve hashed static files: collect them once
         subprocess.run([*manage, "collectstatic", "--noinput", "--verbosity", "0"], cwd=ROOT, env=env, check=True)

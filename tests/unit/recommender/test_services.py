@@ -206,10 +206,10 @@ def test_anonymous_rows_are_popular_trending_and_the_biggest_genres(serving):
     assert len(page_ids(rows)) == len(set(page_ids(rows)))
 
 
-def test_fans_like_you_and_up_next_rows_come_from_the_ncf_and_sequence_models(serving, alice):
+def test_fans_like_you_and_up_next_rows_come_from_the_ncf_and_sequence_families(serving, alice):
     data = interactions_from_db()
     serving.models["ncf"] = {"ncf_implicit": build("ncf_implicit", epochs=2, factors=8, fold_in_steps=5).fit(data)}
-    serving.models["sequence"] = {"sequence": build("sequence", epochs=2, factors=8, hidden=16).fit(data)}
+    serving.models["sequence"] = {"transitions": build("transitions").fit(data)}
 
     rows = {row.key: row for row in services.recommend_rows(user=alice, limit=3)}
 

@@ -239,7 +239,7 @@ def test_a_burst_of_changes_counts_every_one_and_sends_one_message_per_family(se
     assert sorted(message["family"] for message in sent) == sorted(training.RATING_FAMILIES)
     # the quick families fall due first, the neural ones a little later
     countdowns = {message["family"]: message["countdown"] for message in sent}
-    assert countdowns["collaborative"] == 30 < countdowns["content"] < countdowns["ncf"] < countdowns["sequence"]
+    assert countdowns["collaborative"] == 30 < countdowns["content"] < countdowns["sequence"] < countdowns["ncf"]
     assert all(row.pending_changes == 500 for row in TrainingState.objects.all())
 
 
