@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from recommender.algorithms import build
 from recommender.algorithms.interactions import History, Interactions
 from recommender.algorithms.popularity import Popularity
 from recommender.evaluation.runner import PROTOCOLS, evaluate_split
@@ -64,3 +65,12 @@ def test_relabelling_the_movie_ids_moves_popularity_by_no_more_than_the_noise(ml
 
 def test_the_larger_id_trick_does_not_beat_plain_popularity(ml100k, relabelled_ndcg):
     assert ndcg(LargerIdPopularity(), ml100k) <= ndcg(Popularity(), ml100k) + 2 * relabelled_ndcg.std(ddof=1)
+
+
+def test_relabelling_moves_item_transitions_which_learn_from_rating_order_by_no_more_than_the_noise(ml100k):
+    # Transitions count what follows what, so ratings made in one second must not follow the id order. Their
+    # NDCG@10 varies by about 0.007 from one seed or relabelling to the next (0.099 to 0.113); the id-order bias
+    # the seeded ties removed had moved the GRU by 0.017.
+    figures = [ndcg(build("transitions"), relabelled(ml100k, seed)) for seed in range(1, 5)]
+
+    assert abs(np.mean(figures) - ndcg(build("transitions"), ml100k)) <= 0.015
