@@ -75,6 +75,7 @@ def rank(taste: Taste, candidates: Candidates, allowed: np.ndarray, limit: int) 
         chosen = _diversified(taste, ranked[: max(pool, 0)], scores, candidates.adventure, limit)
     else:
         chosen = ranked[: max(limit, 0)]
+    taste.predict_positions(chosen.tolist())
     return [
         Pick(
             int(taste.catalog.ids[p]),

@@ -351,6 +351,61 @@ def test_a_visitor_gets_everyones_average_and_no_prediction():
     assert [(pick.predicted_rating, pick.average) for pick in picks] == [(None, (3.75, 4))]
 
 
+class CountingStars(FixedStars):
+    """FixedStars that records which movies each ``predict`` call was asked about, and can fail."""
+
+    def __init__(self, item_ids, scores, *, fails: bool = False) -> None:
+        super().__init__(item_ids, scores)
+        self.asked: list[list[int]] = []
+        self.fails = fails
+
+    def predict(self, history, items):
+        self.asked.append(np.asarray(items).tolist())
+        if self.fails:
+            raise RuntimeError("broken model")
+        return super().predict(history, items)
+
+
+def test_a_rows_cards_predict_their_own_stars_in_one_call_not_the_whole_catalogs():
+    # Given six movies, the stars knowing five of them, and a Top picks row of three
+    catalog = make_catalog([["Drama"]] * 6)
+    stars = CountingStars([10, 20, 30, 40, 50], [4.21, 2.3, 3.14, 4.0, 1.5])
+    blend = FixedScores([10, 20, 30, 40, 50, 60], [0.6, 0.5, 0.1, 0.2, 0.3, 0.9])
+    families = {"stars": {"hybrid": stars}, "blend": {"blend": blend}}
+    taste = make_taste(catalog, make_stats([1] * 6), make_person(), families)
+
+    picks = Page(taste, [RowSpec("top-picks", "Top picks", "top-picks")], 3).row("top-picks")
+
+    # Then the three cards were predicted together, and carry the stars the whole catalog's predictions give
+    assert [pick.movie_id for pick in picks] == [60, 10, 20]
+    assert stars.asked == [[10, 20]]  # 60 is unknown to the stars: no prediction, as over the whole catalog
+    assert [pick.predicted_rating for pick in picks] == [None, 4.21, 2.3]
+    assert [taste.predicted_at(p) for p in range(6)] == [4.21, 2.3, 3.14, 4.0, 1.5, None]
+
+
+def test_once_a_row_needed_the_whole_catalogs_stars_the_cards_read_them_from_there():
+    catalog = make_catalog([["Drama"]] * 3)
+    stars = CountingStars([10, 20, 30], [4.5, 4.0, 3.0])
+    taste = make_taste(catalog, make_stats([1, 1, 1]), make_person(), {"stars": {"hybrid": stars}})
+
+    assert taste.predicted is not None  # what Hidden gems asks for
+    picks = Page(taste, [RowSpec("popular", "Popular", "popular")], 2).row("popular")
+
+    assert stars.asked == [[10, 20, 30]]
+    assert [pick.predicted_rating for pick in picks] == [4.5, 4.0]
+
+
+def test_a_failing_star_predictor_leaves_the_cards_without_stars_and_the_row_served(caplog):
+    catalog = make_catalog([["Drama"]] * 2)
+    stars = CountingStars([10, 20], [4.5, 4.0], fails=True)
+    taste = make_taste(catalog, make_stats([2, 1]), make_person(), {"stars": {"hybrid": stars}})
+
+    picks = Page(taste, [RowSpec("popular", "Popular", "popular")], 2).row("popular")
+
+    assert [(pick.movie_id, pick.predicted_rating) for pick in picks] == [(10, None), (20, None)]
+    assert "fixed failed to predict" in caplog.text
+
+
 def test_a_snoozed_movie_is_hidden_everywhere_for_30_days_then_may_return():
     import time
 
