@@ -158,9 +158,20 @@ def guardrail_verdict(
     tolerance: float = GUARDRAIL_TOLERANCE,
 ) -> Verdict:
     """Accept ``candidate`` (holdout metrics per algorithm) unless a guarded metric of an algorithm both
-    versions have is worse than the active one's beyond the allowed margin (see ``regression_margin``)."""
+    versions have is worse than the active one's beyond the allowed margin (see ``regression_margin``).
+
+    Two versions of one member each are compared even when their algorithms differ: in a family of one, the
+    member plays the family's one part whatever its algorithm (Up next went from a GRU to item transitions), so
+    a new algorithm must do that part at least as well on the site's own ratings.
+    """
     if not active:
         return Verdict(True, "no active version to compare with")
+    if len(candidate) == len(active) == 1 and candidate.keys() != active.keys():
+        (name,), ((former, former_figures),) = candidate, active.items()
+        active = {name: former_figures}
+        replaced = f" (against the active {former})"
+    else:
+        replaced = ""
     worse, compared = [], []
     for algorithm, figures in candidate.items():
         previous = active.get(algorithm)
@@ -179,7 +190,7 @@ def guardrail_verdict(
                 tolerance=tolerance,
             )
             drop = (old - new) if higher_is_better else (new - old)
-            line = f"{algorithm} {metric} {new:.4f} vs active {old:.4f} (allowed ±{margin:.4f})"
+            line = f"{algorithm} {metric} {new:.4f} vs active {old:.4f}{replaced} (allowed ±{margin:.4f})"
             (worse if drop > margin else compared).append(line)
     if worse:
         return Verdict(False, "worse than the active version: " + "; ".join(worse))

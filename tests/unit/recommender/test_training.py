@@ -78,6 +78,28 @@ def test_guardrail_accepts_the_first_version():
     assert training.guardrail_verdict(candidate={"svd": figures(0.01)}, active=None).accept
 
 
+def test_guardrail_compares_a_family_of_one_across_a_change_of_algorithm():
+    # given Up next served by the GRU, and a retrain whose one member is item transitions
+    active = {"sequence": figures(0.10)}
+
+    worse = training.guardrail_verdict(candidate={"transitions": figures(0.05)}, active=active)
+    better = training.guardrail_verdict(candidate={"transitions": figures(0.11)}, active=active)
+
+    # then the new algorithm must do the part at least as well as the one it replaces
+    assert not worse.accept and "against the active sequence" in worse.reason
+    assert (
+        better.accept and "transitions ndcg@10 0.1100 vs active 0.1000 (against the active sequence)" in better.reason
+    )
+
+
+def test_guardrail_compares_only_shared_algorithms_in_a_family_of_several():
+    active = {"popularity": figures(0.10), "item_knn": figures(0.10)}
+
+    verdict = training.guardrail_verdict(candidate={"popularity": figures(0.10), "svd": figures(0.01)}, active=active)
+
+    assert verdict.accept and "svd" not in verdict.reason
+
+
 def test_guardrail_rejects_a_clearly_worse_candidate_and_names_the_figures():
     verdict = training.guardrail_verdict(candidate={"svd": figures(0.05)}, active={"svd": figures(0.10)})
 
