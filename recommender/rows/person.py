@@ -229,9 +229,10 @@ class Taste:
     def predict_positions(self, positions: Iterable[int]) -> None:
         """Predict the stars of the movies at ``positions`` in one call, ahead of ``predicted_at`` for each.
 
-        A row's cards need a dozen predictions, not the catalog's: at 60,000 movies, predicting them all for a
-        Top picks request would be most of its cost. Once a row has needed the whole catalog's, they are read
-        from there. A movie the model does not know gets none, as in the whole catalog's.
+        A request for one row (the API's Top picks) needs a dozen predictions, not the catalog's: at 60,000
+        movies, predicting them all would be most of its cost. A second row of the same page predicts the whole
+        catalog once instead, which costs less than one call per row from then on (each call has a fixed cost).
+        A movie the model does not know gets none, as in the whole catalog's.
         """
         model = self.models.predictor
         if model is None or self.state is None or "predicted" in self.__dict__:
@@ -239,6 +240,8 @@ class Taste:
         wanted = np.fromiter((p for p in positions if p not in self._stars), dtype=np.int64)
         if len(wanted) == 0:
             return
+        if self._stars and self.predicted is not None:
+            return  # a later row: the whole catalog's predictions are kept from now on
         ids = self.catalog.ids[wanted]
         _, known = model.positions(ids)
         values = np.full(len(wanted), np.nan)
@@ -254,11 +257,8 @@ class Taste:
         """The stars this person would give, as a card shows them; None for a visitor (predicted for whom?)."""
         if self.state is None or self.models.predictor is None:
             return None
-        if "predicted" in self.__dict__:
-            value = self.predicted[position]
-        else:
-            self.predict_positions([position])
-            value = self._stars[position]
+        self.predict_positions([position])
+        value = self.predicted[position] if "predicted" in self.__dict__ else self._stars[position]
         return round(float(value), 2) if np.isfinite(value) else None
 
     def average_at(self, position: int) -> tuple[float, int] | None:

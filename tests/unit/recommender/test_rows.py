@@ -395,6 +395,19 @@ def test_once_a_row_needed_the_whole_catalogs_stars_the_cards_read_them_from_the
     assert [pick.predicted_rating for pick in picks] == [4.5, 4.0]
 
 
+def test_a_second_row_of_the_page_predicts_the_whole_catalog_once_instead_of_a_call_per_row():
+    catalog = make_catalog([["Drama"]] * 4)
+    stars = CountingStars([10, 20, 30, 40], [4.5, 4.0, 3.0, 2.0])
+    taste = make_taste(catalog, make_stats([9, 8, 7, 6]), make_person(), {"stars": {"hybrid": stars}})
+    page = Page(taste, [RowSpec("popular", "Popular", "popular"), RowSpec("trending", "Trending", "trending")], 2)
+
+    first, second = page.row("popular"), page.row("trending")
+
+    assert stars.asked == [[10, 20], [10, 20, 30, 40]]
+    assert [pick.predicted_rating for pick in first + second] == [4.5, 4.0, 3.0, 2.0]
+    assert [taste.predicted_at(p) for p in range(4)] == [4.5, 4.0, 3.0, 2.0] and len(stars.asked) == 2
+
+
 def test_a_failing_star_predictor_leaves_the_cards_without_stars_and_the_row_served(caplog):
     catalog = make_catalog([["Drama"]] * 2)
     stars = CountingStars([10, 20], [4.5, 4.0], fails=True)
