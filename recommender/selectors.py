@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, defaultdict
+from typing import NamedTuple
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
@@ -195,7 +196,26 @@ def preferences_of(user: AbstractBaseUser) -> Preferences:
     return Preferences(*row) if row else Preferences()
 
 
-def person_fingerprint(user: AbstractBaseUser) -> tuple:
+class PersonFingerprint(NamedTuple):
+    """What ``person_fingerprint`` reads: per table, a count, the newest id and a checksum; then the dials."""
+
+    ratings: int
+    rating_newest_id: int | None
+    rating_updated: object
+    rating_sum: object
+    feedback: int
+    feedback_newest_id: int | None
+    feedback_sum: object
+    genres: int
+    genre_newest_id: int | None
+    genre_sum: object
+    source: str | None
+    dial_popularity: float | None
+    dial_adventure: float | None
+    dial_recency: float | None
+
+
+def person_fingerprint(user: AbstractBaseUser) -> PersonFingerprint:
     """A cheap stand-in for ``person_state(user).digest`` in one query: changes whenever the person rates,
     re-rates, deletes a rating, gives or withdraws feedback, or changes their favourite genres.
 
@@ -217,7 +237,7 @@ def person_fingerprint(user: AbstractBaseUser) -> tuple:
             f"FROM {profile} WHERE user_id = %s) pp",
             [user.pk] * 4,
         )
-        return tuple(cursor.fetchone())
+        return PersonFingerprint(*cursor.fetchone())
 
 
 def movies_by_id(movie_ids: list[int]) -> dict[int, Movie]:

@@ -17,10 +17,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 from catalog.models import Movie
@@ -46,6 +48,10 @@ from recommender.rows import (
     rank,
     similar_to,
 )
+from recommender.shared_picks import KeptRow, picks_get, picks_key, picks_put
+
+if TYPE_CHECKING:
+    from recommender.rows.inputs import CatalogSnapshot, RatingStats
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +68,7 @@ __all__ = [
     "recommend_top_rendered",
     "row_specs",
     "similar_movies",
+    "top_picks_warm",
 ]
 
 #: Memory for cached Tastes per process. A Taste holds about VECTORS_PER_TASTE float64 vectors over the
@@ -75,6 +82,11 @@ _tastes_lock = threading.Lock()
 #: Rendered top picks kept per process (a few KB each), keyed by person, their fingerprint, models and limit.
 RENDERED_TOP_CACHE_SIZE = 2048
 _rendered_top: OrderedDict[tuple, tuple[Any, ...]] = OrderedDict()
+
+#: How many Top picks the API serves when no ``?limit=`` is given: what ``top_picks_warm`` computes ahead.
+TOP_PICKS_LIMIT = 20
+#: ``top_picks_warm`` says how far it is at most this often.
+WARM_PROGRESS_SECONDS = 10.0
 
 User = AbstractBaseUser | AnonymousUser | None
 
@@ -181,17 +193,26 @@ def recommend_row(*, user: User, key: str, limit: int = 12, source: str | None =
 
     ``source``, here and below, overrides the person's saved switcher choice for this call (see ``taste_for``).
     """
+    return _drawn(key, _row_picks(user=user, key=key, limit=limit, source=source))
+
+
+def _row_picks(*, user: User, key: str, limit: int, source: str | None) -> KeptRow:
+    """``recommend_row`` before its movies are fetched: what ``recommender.shared_picks`` keeps."""
     experiment, arm = _experiment_arm(user)
     if experiment is not None and experiment.kind == Experiment.Kind.INTERLEAVE:
         rows = _interleaved_rows(user, limit, source, experiment)
         spec, picks, arms = next(((spec, picks, arms) for spec, picks, arms in rows if spec.key == key), (None,) * 3)
         if spec is None:
             raise UnknownRowError(key)
-        return Row(key=key, title=spec.title, cards=_cards(picks), experiment_id=experiment.pk, arms=arms)
+        return KeptRow(title=spec.title, picks=picks, experiment_id=experiment.pk, arms=arms)
     taste = taste_for(user, source=source)
     picks = taste.page(limit).row(key)
     title = next(spec.title for spec in taste.specs if spec.key == key)
-    return Row(key=key, title=title, cards=_cards(picks), **_split_arms(experiment, arm, picks))
+    return KeptRow(title=title, picks=picks, **_split_arms(experiment, arm, picks))
+
+
+def _drawn(key: str, kept: KeptRow) -> Row:
+    return Row(key=key, title=kept.title, cards=_cards(kept.picks), experiment_id=kept.experiment_id, arms=kept.arms)
 
 
 def page_picks(
@@ -251,7 +272,7 @@ def _interleaved_rows(
     return result
 
 
-def recommend_top(*, user: User, limit: int = 20, source: str | None = None) -> list[Card]:
+def recommend_top(*, user: User, limit: int = TOP_PICKS_LIMIT, source: str | None = None) -> list[Card]:
     """Top picks (the hybrid blend) for a person; the most popular movies for anyone else."""
     if not _is_person(user):
         return _cards(taste_for(user).page(limit).row("popular"))
@@ -261,7 +282,7 @@ def recommend_top(*, user: User, limit: int = 20, source: str | None = None) -> 
 def recommend_top_rendered(
     *,
     user: User,
-    limit: int = 20,
+    limit: int = TOP_PICKS_LIMIT,
     render: Callable[[list[Card]], Any],
     source: str | None = None,
     shown: Callable[[Row], None] | None = None,
@@ -272,9 +293,11 @@ def recommend_top_rendered(
     API logs its impressions with it.
 
     1. Read the catalog and statistics (one fingerprint query) and the person's fingerprint (one query).
-    2. Return the cached rendering for exactly these inputs and the same loaded models, if any: an unchanged
+    2. Return this process's rendering for exactly these inputs and the same loaded models, if any: an unchanged
        person costs two queries and no scoring, fetching or serializing.
-    3. Otherwise recommend and render as usual and cache the result, dropping the least recent.
+    3. Otherwise take the picks another process (or the training worker's warm-up) kept for these inputs
+       (``recommender.shared_picks``), or compute them and keep them for the others; draw the cards, render
+       them, and remember the rendering here, dropping the least recent.
 
     A new rating or feedback changes the fingerprint, so the next call renders afresh. The fingerprint is read
     before recommending: a write landing in between is cached under the older fingerprint, never served after it.
@@ -284,7 +307,8 @@ def recommend_top_rendered(
     catalog, stats = selectors.catalog_and_stats()
     models = serving_models()
     experiment = online.running_experiment()
-    key = (user.pk, selectors.person_fingerprint(user), models.key, limit, source, experiment and experiment.pk)
+    fingerprint = selectors.person_fingerprint(user)
+    key = (user.pk, fingerprint, models.key, limit, source, experiment and experiment.pk)
     with _tastes_lock:
         hit = _rendered_top.get(key)
         # Identity, not id(): the entry keeps its catalog, statistics and models alive, so ids are never reused.
@@ -293,7 +317,10 @@ def recommend_top_rendered(
             if shown is not None:
                 shown(hit[4])
             return hit[3]
-    row = recommend_row(user=user, key="top-picks", limit=limit, source=source)
+    kept = _kept_top_picks(
+        user, fingerprint=fingerprint, models=models, catalog=catalog, stats=stats, limit=limit, source=source
+    )
+    row = _drawn("top-picks", kept)
     rendered = render(row.cards)
     if shown is not None:
         shown(row)
@@ -303,6 +330,68 @@ def recommend_top_rendered(
         while len(_rendered_top) > RENDERED_TOP_CACHE_SIZE:
             _rendered_top.popitem(last=False)
     return rendered
+
+
+def _kept_top_picks(
+    user: AbstractBaseUser,
+    *,
+    fingerprint: tuple,
+    models: ServingModels,
+    catalog: CatalogSnapshot,
+    stats: RatingStats,
+    limit: int,
+    source: str | None,
+) -> KeptRow:
+    """The Top picks some process kept for exactly these inputs, or computed now and kept for the others."""
+    experiment = online.running_experiment()
+    shared = picks_key(
+        user_id=user.pk,
+        fingerprint=fingerprint,
+        models=models,
+        catalog=catalog,
+        stats=stats,
+        limit=limit,
+        source=source,
+        experiment_id=experiment.pk if experiment is not None else None,
+    )
+    kept = picks_get(shared) if shared is not None else None
+    if kept is None:
+        kept = _row_picks(user=user, key="top-picks", limit=limit, source=source)
+        if shared is not None:
+            picks_put(shared, kept)
+    return kept
+
+
+def top_picks_warm(*, user_ids: list[int], say: Callable[[str], None] | None = None) -> int:
+    """Compute the API's Top picks of ``user_ids`` and keep them for every process (``recommender.shared_picks``),
+    after an activation, so that their next request reads them; returns how many were computed.
+
+    Each person goes through the very function a request does, so what is kept is what would be served.
+    Nothing is kept for models without a checksum (fitted in this process), and a person who fails is logged
+    and skipped.
+    """
+    started = last_said = time.perf_counter()
+    User = get_user_model()
+    computed = 0
+    for done, user_id in enumerate(user_ids, start=1):
+        catalog, stats = selectors.catalog_and_stats()
+        models = serving_models()
+        if models.names is None:
+            return computed
+        user = User(pk=user_id)
+        try:
+            fingerprint = selectors.person_fingerprint(user)
+            _kept_top_picks(
+                user, fingerprint=fingerprint, models=models, catalog=catalog, stats=stats, limit=TOP_PICKS_LIMIT,
+                source=None,
+            )  # fmt: skip
+            computed += 1
+        except Exception:
+            logger.exception("Could not compute the Top picks of user %s; skipped", user_id)
+        if say is not None and time.perf_counter() - last_said >= WARM_PROGRESS_SECONDS:
+            last_said = time.perf_counter()
+            say(f"top picks: {done}/{len(user_ids)} people, {last_said - started:.0f} s")
+    return computed
 
 
 def anonymous_rows(*, limit: int = 12) -> list[Row]:

@@ -51,9 +51,14 @@ def impressions_flush_task() -> int:
 
 @shared_task(soft_time_limit=2 * 3600, time_limit=2 * 3600 + 300)
 def folds_warm_task(family: str) -> int:
-    """Fold the most recently active people into ``family``'s newly active models (recommender.foldins)."""
-    from recommender.foldins import folds_warm
+    """Fold the most recently active people into ``family``'s newly active models (recommender.foldins), then
+    compute their Top picks with them for every web process (recommender.shared_picks)."""
+    from recommender.foldins import folds_warm, recently_active
+    from recommender.services import top_picks_warm
 
     warmed = folds_warm(families=[family])
     logger.info("Folded %d people into %d %s models in %.0f s", warmed.people, warmed.models, family, warmed.seconds)
+    if warmed.people:
+        picks = top_picks_warm(user_ids=recently_active(warmed.people))
+        logger.info("Computed the Top picks of %d people after %s's activation", picks, family)
     return warmed.people

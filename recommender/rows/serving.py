@@ -32,6 +32,14 @@ class ServingModels:
         return tuple(id(model) for family in sorted(self.families) for model in self.families[family].values())
 
     @cached_property
+    def names(self) -> tuple[str, ...] | None:
+        """The same identity as every process names it: each model's artifact checksum and member name
+        (``recommender.algorithms.folding.name_folds``); None when a model was fitted here and has none."""
+        models = (model for family in sorted(self.families) for model in self.families[family].values())
+        names = tuple(getattr(model, "fold_key", None) for model in models)
+        return None if None in names else names
+
+    @cached_property
     def by_role(self) -> dict[Role, Recommender]:
         """The first loaded member (in family order) that plays each role."""
         found: dict[Role, Recommender] = {}
