@@ -5,10 +5,15 @@
 #   SKIP_SETUP=1 scripts/bench/api.sh   measure only
 #
 # Setup: a scratch PostgreSQL database (DATABASE_URL), migrate, import MovieLens 100k, train every family.
-# Three runs of CONNECTIONS connections for DURATION each: GET /api/v1/me/ (the API stack alone: token lookup,
-# DRF, JSON), then recommendations for one person asking again and again (their scores stay cached in each
-# worker), then for PEOPLE different people in turn (more than a worker caches, so every request folds in and
-# scores afresh). Prints wrk's summary plus p50/p95/p99 and the machine's load average before each run.
+# Runs of CONNECTIONS connections for DURATION each (RUNS picks some, by name):
+#   me       GET /api/v1/me/: the API stack alone (token lookup, DRF, JSON);
+#   one      recommendations for one person asking again and again (kept by each worker);
+#   first    recommendations for PEOPLE different people in turn, their kept Top picks deleted from Redis first
+#            (recommender.shared_picks): each person's first request after a change computes them;
+#   again    the same people once more, right after: their Top picks are read from Redis or the worker's memory,
+#            as after the training worker's warm-up (manage.py warm_folds) or a visit with nothing changed since.
+# Whether their folds are kept (manage.py warm_folds) is up to the database's state: the script leaves them be.
+# Prints wrk's summary plus p50/p95/p99 and the machine's load average before each run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -29,6 +34,7 @@ PORT=${PORT:-8001}
 CONNECTIONS=${CONNECTIONS:-20}
 DURATION=${DURATION:-30s}
 PEOPLE=${PEOPLE:-600}
+RUNS=${RUNS:-me,one,first,again}
 LIMIT=${LIMIT:-20}
 WORK=$(dirname "$MODEL_DIR")
 mkdir -p "$WORK" "$MODEL_DIR"
@@ -86,6 +92,13 @@ run() {  # label, wrk options..., url
   echo "== $label, $CONNECTIONS connections, $DURATION (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
   TOKENS="$WORK/tokens.txt" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -s "$WORK/report.lua" "$@"
 }
-ONE_PERSON=1 run "GET /api/v1/me/ (API stack alone)" "$me"
-ONE_PERSON=1 run "recommendations, one person" "$url"
-ONE_PERSON=0 run "recommendations, $PEOPLE people in turn" "$url"
+wants() { [[ ",$RUNS," == *",$1,"* ]]; }
+if wants me; then ONE_PERSON=1 run "GET /api/v1/me/ (API stack alone)" "$me"; fi
+if wants one; then ONE_PERSON=1 run "recommendations, one person" "$url"; fi
+if wants first; then
+  if [ -n "${REDIS_URL:-}" ]; then
+    redis-cli -u "$REDIS_URL" --scan --pattern '*:picks[0-9]*:*' | xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null
+  fi
+  ONE_PERSON=0 run "recommendations, $PEOPLE people in turn, first visits (Top picks computed)" "$url"
+fi
+if wants again; then ONE_PERSON=0 run "recommendations, $PEOPLE people in turn, again (Top picks kept)" "$url"; fi

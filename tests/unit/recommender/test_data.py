@@ -130,6 +130,22 @@ def test_history_for_user_is_in_time_order_and_names_the_user():
     assert history.ratings.tolist() == [4.5, 2.0]
 
 
+def test_history_times_are_exactly_the_ratings_timestamps_and_ties_keep_the_order_they_were_stored_in():
+    # given ratings with microseconds, two of them at the same moment (folds are keyed by these floats, so the
+    # database's seconds must be bit for bit what datetime.timestamp() gives)
+    person = UserFactory()
+    moments = [START + timedelta(days=3, microseconds=999_999), START + timedelta(seconds=1, microseconds=1)]
+    ratings = [RatingFactory(user=person, created=moment) for moment in moments]
+    ratings.append(RatingFactory(user=person, created=moments[1]))
+
+    history = history_for_user(person)
+
+    stored = sorted(Rating.objects.filter(user=person), key=lambda rating: (rating.created, rating.pk))
+    assert history.timestamps.tolist() == [rating.created.timestamp() for rating in stored]
+    assert history.item_ids.tolist() == [rating.movie_id for rating in stored]
+    assert history.ratings.tolist() == [np.float32(rating.score) for rating in stored]
+
+
 def test_history_for_someone_without_ratings_is_empty():
     assert len(history_for_user(UserFactory())) == 0
 
