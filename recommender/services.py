@@ -123,7 +123,13 @@ def _arm_serving(models: ServingModels, experiment: Experiment, arm: str) -> Ser
         return models
 
 
-def taste_for(user: User, *, source: str | None = None, arm: str | None = None) -> Taste:
+def taste_for(
+    user: User,
+    *,
+    source: str | None = None,
+    arm: str | None = None,
+    read: tuple[CatalogSnapshot, RatingStats, tuple] | None = None,
+) -> Taste:
     """The Taste of ``user`` (or of anyone, for None / anonymous) against the current models and catalog.
 
     ``source`` makes this one Taste's Top picks with another switcher choice than the saved one (the API's
@@ -139,14 +145,16 @@ def taste_for(user: User, *, source: str | None = None, arm: str | None = None) 
        fold store: another process that served this history already left them there.
 
     The fingerprint is read before the state: a write landing in between is cached under the older fingerprint,
-    which no later request presents, so a Taste is never served after a change it does not know.
+    which no later request presents, so a Taste is never served after a change it does not know. ``read`` is
+    (catalog, statistics, the person's fingerprint) when the caller has just read them: they are not read twice.
     """
-    catalog, stats = selectors.catalog_and_stats()
+    catalog, stats = read[:2] if read is not None else selectors.catalog_and_stats()
     models = serving_models()
     experiment, person_arm = _experiment_arm(user)
     if experiment is not None:
         models = _arm_serving(models, experiment, arm or person_arm)
-    person = (user.pk, selectors.person_fingerprint(user), source) if _is_person(user) else None
+    fingerprint = read[2] if read is not None else selectors.person_fingerprint(user) if _is_person(user) else None
+    person = (user.pk, fingerprint, source) if _is_person(user) else None
     # Identities are safe keys: the cached Taste holds the catalog, statistics and models it names alive.
     key = (person, models.key, id(catalog), id(stats))
     with _tastes_lock:
@@ -196,7 +204,14 @@ def recommend_row(*, user: User, key: str, limit: int = 12, source: str | None =
     return _drawn(key, _row_picks(user=user, key=key, limit=limit, source=source))
 
 
-def _row_picks(*, user: User, key: str, limit: int, source: str | None) -> KeptRow:
+def _row_picks(
+    *,
+    user: User,
+    key: str,
+    limit: int,
+    source: str | None,
+    read: tuple[CatalogSnapshot, RatingStats, tuple] | None = None,
+) -> KeptRow:
     """``recommend_row`` before its movies are fetched: what ``recommender.shared_picks`` keeps."""
     experiment, arm = _experiment_arm(user)
     if experiment is not None and experiment.kind == Experiment.Kind.INTERLEAVE:
@@ -205,7 +220,7 @@ def _row_picks(*, user: User, key: str, limit: int, source: str | None) -> KeptR
         if spec is None:
             raise UnknownRowError(key)
         return KeptRow(title=spec.title, picks=picks, experiment_id=experiment.pk, arms=arms)
-    taste = taste_for(user, source=source)
+    taste = taste_for(user, source=source, read=read)
     picks = taste.page(limit).row(key)
     title = next(spec.title for spec in taste.specs if spec.key == key)
     return KeptRow(title=title, picks=picks, **_split_arms(experiment, arm, picks))
@@ -356,7 +371,7 @@ def _kept_top_picks(
     )
     kept = picks_get(shared) if shared is not None else None
     if kept is None:
-        kept = _row_picks(user=user, key="top-picks", limit=limit, source=source)
+        kept = _row_picks(user=user, key="top-picks", limit=limit, source=source, read=(catalog, stats, fingerprint))
         if shared is not None:
             picks_put(shared, kept)
     return kept

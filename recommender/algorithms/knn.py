@@ -199,9 +199,11 @@ class ItemKNN(_Neighbourhood):
         positions, known = self.positions(np.array([item_id]))
         if not known[0]:
             return []
-        row = self.similarity[int(positions[0])]
-        order = np.lexsort((self.item_ids[row.indices], -row.data))[:n]
-        return [(int(self.item_ids[row.indices[k]]), float(row.data[k])) for k in order]
+        # The row's slice of the CSR arrays: a quarter of the time of ``similarity[p]``, which builds a matrix.
+        start, end = self.similarity.indptr[positions[0]], self.similarity.indptr[positions[0] + 1]
+        neighbours, values = self.similarity.indices[start:end], self.similarity.data[start:end]
+        order = np.lexsort((self.item_ids[neighbours], -values))[:n]
+        return list(zip(self.item_ids[neighbours[order]].tolist(), values[order].tolist(), strict=True))
 
     def save_state(self, directory: Path) -> None:
         save_arrays(
