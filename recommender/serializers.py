@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.models import Movie
 from catalog.serializers import MovieSummarySerializer
 from movierec.api.pagination import LimitQuerySerializer
 from ratings.choices import SOURCE_EXPLANATIONS, TopPicksSource
@@ -11,11 +15,33 @@ from recommender.families import FAMILIES
 from recommender.models import ModelVersion
 from recommender.rows import COLLABORATIVE, CONTENT
 
+#: Where a card movie keeps its rendering (``CardMovieField``).
+SUMMARY_ATTRIBUTE = "_card_summary"
+
+
+@extend_schema_field(MovieSummarySerializer)
+class CardMovieField(serializers.Field):
+    """A card's movie as ``MovieSummarySerializer`` shows it, rendered once per movie instance.
+
+    Card movies are shared by every request of a process (``recommender.selectors.movies_by_id``), and the
+    nested serializer was most of a 20-card answer's rendering. An edited movie is a new instance (the cache
+    is emptied), so it is rendered afresh. The rendering is shared: read it, never change it.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, movie: Movie) -> dict:
+        summary = movie.__dict__.get(SUMMARY_ATTRIBUTE)
+        if summary is None:
+            summary = movie.__dict__[SUMMARY_ATTRIBUTE] = MovieSummarySerializer(movie).data
+        return summary
+
 
 class CardSerializer(serializers.Serializer):
     """One recommended movie and why (recommender.rows.Card)."""
 
-    movie = MovieSummarySerializer()
+    movie = CardMovieField()
     score = serializers.FloatField(help_text="What the list was ranked by; comparable within one list only.")
     predicted_rating = serializers.FloatField(
         allow_null=True, help_text="Stars 0.5 to 5 the person would likely give, when a rating model can say."
