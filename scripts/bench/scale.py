@@ -11,9 +11,10 @@
    transitions, the blend and the star predictor, then with ``--neural`` (always at ``ci``) each neural
    family on its own.
 5. ``warm``: ``manage.py warm_folds``, what the training worker does after an activation: the most
-   recently active people folded into every active model, the folds kept in Redis.
-6. ``serve``: a fresh process loads every active model, then times the API for the recent raters (half of
-   them folded in at request time, half read from the kept folds) and the home page with every row; its
+   recently active people folded into every active model and their Top picks computed, both kept in Redis.
+6. ``serve``: a fresh process loads every active model, then times the API for the recent raters (a third
+   folded in at request time, a third ranked afresh from their kept folds, a third read from their kept Top
+   picks) and the home page with every row; its
    resident and proportional set sizes are read from ``/proc/self/smaps_rollup``.
 7. ``admin``: the admin movie changelist and a title search, as staff, through Django's full request path.
 
@@ -107,7 +108,7 @@ def timed(step: str, command: list[str], *, env: dict[str, str]) -> Figure:
     output = []
     for line in child.stdout:
         output.append(line)
-        if len(output) <= 3 or line.startswith(("RESULT", "Imported", "Folded", "collaborative", "content")):
+        if len(output) <= 3 or line.startswith(("RESULT", "Imported", "Folded", "Kept", "collaborative", "content")):
             print("  " + line.rstrip(), flush=True)
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
@@ -118,8 +119,10 @@ def timed(step: str, command: list[str], *, env: dict[str, str]) -> Figure:
     if any(line.startswith("Trained nothing") for line in output):  # e.g. a claim left by an interrupted run
         sys.stdout.write("".join(output[-10:]))
         raise SystemExit(f"{step} trained nothing: its figure would measure no work")
-    # The steps' own figures, and warm_folds' summary line.
-    results = [line.removeprefix("RESULT ").strip() for line in output if line.startswith(("RESULT ", "Folded "))]
+    # The steps' own figures, and warm_folds' summary lines.
+    results = [
+        line.removeprefix("RESULT ").strip() for line in output if line.startswith(("RESULT ", "Folded ", "Kept "))
+    ]
     own = [float(line.removeprefix(OWN_SECONDS).split()[0]) for line in results if line.startswith(OWN_SECONDS)]
     return Figure(step, seconds, usage.ru_maxrss / 1024, "; ".join(results), own[0] if own else None)
 

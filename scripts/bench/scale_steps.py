@@ -7,11 +7,13 @@ Each prints ``RESULT`` lines that the benchmark collects.
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 from scripts.bench import django_setup
 from scripts.bench.scale import OWN_SECONDS
@@ -49,11 +51,10 @@ def export() -> None:
 
 def serve() -> None:
     """Load every active model as a web process does, then time rows and the API for many different people."""
-    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.test import Client, override_settings
 
-    from recommender import artifacts, foldins
+    from recommender import artifacts, foldins, services
     from recommender.families import FAMILIES
 
     started = time.perf_counter()
@@ -74,14 +75,22 @@ def serve() -> None:
     by_id = get_user_model().objects.in_bulk(foldins.recently_active(PEOPLE))
     people = list(by_id.values())
     client = Client(HTTP_HOST="localhost")
-    afresh, kept, home = [], [], []
+    afresh, kept, picked, home = [], [], [], []
     for number, person in enumerate(people):
         client.force_login(person)
-        # Half fold every model in at request time (no store); the others read what warm_folds kept, if it ran.
-        with override_settings(FOLD_IN_TTL_SECONDS=0 if number % 2 == 0 else settings.FOLD_IN_TTL_SECONDS):
+        # A third fold every model in at request time (no store); a third read what warm_folds kept of their folds
+        # but rank afresh; the others read the Top picks warm_folds kept, if it ran (recommender.shared_picks).
+        group = (afresh, kept, picked)[number % 3]
+        if group is afresh:
+            reading = override_settings(FOLD_IN_TTL_SECONDS=0)
+        elif group is kept:
+            reading = mock.patch.object(services, "picks_get", return_value=None)
+        else:
+            reading = contextlib.nullcontext()
+        with reading:
             started = time.perf_counter()
             response = client.get("/api/v1/me/recommendations/?limit=20")
-            (afresh if number % 2 == 0 else kept).append(time.perf_counter() - started)
+            group.append(time.perf_counter() - started)
         assert response.status_code == 200, response.status_code
     for person in people[-REQUESTS:]:
         client.force_login(person)
@@ -94,6 +103,7 @@ def serve() -> None:
     print(f"RESULT {_scoring(people[:REQUESTS])}")
     print(f"RESULT API recommendations, {len(afresh)} different people folded in afresh, one process: {_ms(afresh)}")
     print(f"RESULT API recommendations, {len(kept)} other people from their kept folds: {_ms(kept)}")
+    print(f"RESULT API recommendations, {len(picked)} other people from their kept Top picks: {_ms(picked)}")
     print(f"RESULT home page with every row, {len(home)} other people: {_ms(home)}")
     print(f"RESULT {_memory()} after serving")
 

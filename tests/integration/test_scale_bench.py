@@ -51,8 +51,10 @@ def test_make_bench_scale_at_ci_size_walks_every_step_and_reports_each(tmp_path)
     assert "20,000 ratings" in figures["export"]["detail"]
     assert 0 < figures["export"]["own_seconds"] < figures["export"]["seconds"]
     assert figures["warm"]["detail"].startswith("Folded 400 people into")
-    assert "API recommendations, 100 different people folded in afresh" in figures["serve"]["detail"]
+    assert "Kept the Top picks of 400 people in" in figures["warm"]["detail"]
+    assert "API recommendations, 67 different people folded in afresh" in figures["serve"]["detail"]
     assert "scoring one person with all" in figures["serve"]["detail"]
-    assert "API recommendations, 100 other people from their kept folds" in figures["serve"]["detail"]
+    assert "API recommendations, 67 other people from their kept folds" in figures["serve"]["detail"]
+    assert "API recommendations, 66 other people from their kept Top picks" in figures["serve"]["detail"]
     assert "admin title search" in figures["admin"]["detail"]
     subprocess.run(["psql", url.rsplit("/", 1)[0] + "/postgres", "-qc", f'DROP DATABASE "{database["NAME"]}_scale"'])
