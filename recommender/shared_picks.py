@@ -10,6 +10,8 @@ picks are also kept in the fold store, Redis in production, and read by everyone
   checksums, the catalog's fingerprint, the request (limit, source, running experiment), and
   everyone's rating statistics where Top picks read them (no blend trained yet, or the
   popularity dial turned). So a kept pick is never served after a change it does not know.
+- Kept picks live ``FOLD_IN_TTL_SECONDS`` (a day). Time alone changes nothing in Top picks but the end of a
+  30-day "Not now", so a snoozed movie may come back up to a day late.
 - What is kept is the row before its movies are fetched (``recommender.rows.Pick``): each
   process draws the cards from its own movie cache and renders them its own way.
 - After an activation the training worker computes them for the most recently active people
