@@ -75,6 +75,23 @@ def test_admin_search_and_filters_work(client, staff_user, catalog):
     assert client.get(reverse("admin:ratings_rating_changelist"), {"q": "heat"}).status_code == 200
 
 
+def test_the_decade_filter_offers_each_decade_once_reading_a_row_per_year(client, staff_user):
+    # given movies of three decades, two of them in the same year
+    for title, year in (("Heat", 1995), ("Casino", 1995), ("Alien", 1979), ("Up", 2009), ("Undated", None)):
+        MovieFactory(title=title, year=year)
+    client.force_login(staff_user)
+
+    with CaptureQueriesContext(connection) as queries:
+        changelist = client.get(reverse("admin:catalog_movie_changelist"))
+
+    # then the filter lists the decades newest first
+    decade_filter = next(spec for spec in changelist.context["cl"].filter_specs if spec.parameter_name == "decade")
+    assert [label for _, label in decade_filter.lookup_choices] == ["2000s", "1990s", "1970s"]
+    # and the years are read distinct by year alone: the default ordering would make it one row per movie
+    years = [query["sql"] for query in queries if "DISTINCT" in query["sql"] and '"year"' in query["sql"]]
+    assert len(years) == 1 and "sort_title" not in years[0]
+
+
 def test_the_movie_row_shows_genres_and_rating_figures(client, staff_user, catalog):
     client.force_login(staff_user)
 
