@@ -333,7 +333,12 @@ def recommend_top_rendered(
                 shown(hit[4])
             return hit[3]
     kept = _kept_top_picks(
-        user, fingerprint=fingerprint, models=models, catalog=catalog, stats=stats, limit=limit, source=source
+        user,
+        read=(catalog, stats, fingerprint),
+        models=models,
+        limit=limit,
+        source=source,
+        experiment_id=experiment and experiment.pk,
     )
     row = _drawn("top-picks", kept)
     rendered = render(row.cards)
@@ -350,15 +355,17 @@ def recommend_top_rendered(
 def _kept_top_picks(
     user: AbstractBaseUser,
     *,
-    fingerprint: tuple,
+    read: tuple[CatalogSnapshot, RatingStats, tuple],
     models: ServingModels,
-    catalog: CatalogSnapshot,
-    stats: RatingStats,
     limit: int,
     source: str | None,
+    experiment_id: int | None,
 ) -> KeptRow:
-    """The Top picks some process kept for exactly these inputs, or computed now and kept for the others."""
-    experiment = online.running_experiment()
+    """The Top picks some process kept for exactly these inputs, or computed now and kept for the others.
+
+    ``read`` is (catalog, statistics, the person's fingerprint), read before anything is computed.
+    """
+    catalog, stats, fingerprint = read
     shared = picks_key(
         user_id=user.pk,
         fingerprint=fingerprint,
@@ -367,11 +374,11 @@ def _kept_top_picks(
         stats=stats,
         limit=limit,
         source=source,
-        experiment_id=experiment.pk if experiment is not None else None,
+        experiment_id=experiment_id,
     )
     kept = picks_get(shared) if shared is not None else None
     if kept is None:
-        kept = _row_picks(user=user, key="top-picks", limit=limit, source=source, read=(catalog, stats, fingerprint))
+        kept = _row_picks(user=user, key="top-picks", limit=limit, source=source, read=read)
         if shared is not None:
             picks_put(shared, kept)
     return kept
@@ -395,11 +402,10 @@ def top_picks_warm(*, user_ids: list[int], say: Callable[[str], None] | None = N
             return computed
         user = User(pk=user_id)
         try:
-            fingerprint = selectors.person_fingerprint(user)
-            _kept_top_picks(
-                user, fingerprint=fingerprint, models=models, catalog=catalog, stats=stats, limit=TOP_PICKS_LIMIT,
-                source=None,
-            )  # fmt: skip
+            experiment = online.running_experiment()
+            read = (catalog, stats, selectors.person_fingerprint(user))
+            experiment_id = experiment and experiment.pk
+            _kept_top_picks(user, read=read, models=models, limit=TOP_PICKS_LIMIT, source=None, experiment_id=experiment_id)
             computed += 1
         except Exception:
             logger.exception("Could not compute the Top picks of user %s; skipped", user_id)
