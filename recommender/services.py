@@ -405,7 +405,9 @@ def top_picks_warm(*, user_ids: list[int], say: Callable[[str], None] | None = N
             experiment = online.running_experiment()
             read = (catalog, stats, selectors.person_fingerprint(user))
             experiment_id = experiment and experiment.pk
-            _kept_top_picks(user, read=read, models=models, limit=TOP_PICKS_LIMIT, source=None, experiment_id=experiment_id)
+            _kept_top_picks(
+                user, read=read, models=models, limit=TOP_PICKS_LIMIT, source=None, experiment_id=experiment_id
+            )
             computed += 1
         except Exception:
             logger.exception("Could not compute the Top picks of user %s; skipped", user_id)
