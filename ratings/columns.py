@@ -66,17 +66,17 @@ def rating_columns(ratings: QuerySet[Rating] | None = None) -> Columns:
 
 def _through_copy(rows: QuerySet) -> Columns:
     inner, params = rows.query.sql_with_params()
-    query = f"SELECT id, user_id, movie_id, score, extract(epoch FROM created) FROM ({inner}) AS picked"
+    select = f"SELECT id, user_id, movie_id, score, extract(epoch FROM created) FROM ({inner}) AS picked"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({inner}) AS counted", params)
+        filling = _Filling(cursor.fetchone()[0])
     # COPY takes no bind parameters through Django's cursor: quote them client-side, as psycopg does.
-    query = f"COPY ({connection.ops.compose_sql(query, params) if params else query}) TO STDOUT"
-    parts: list[list[np.ndarray]] = [[] for _ in DTYPES]
+    query = f"COPY ({connection.ops.compose_sql(select, params) if params else select}) TO STDOUT"
     pending: list[bytes] = []
     size = 0
 
     def parse(text: bytes) -> None:
-        frame = pd.read_csv(io.BytesIO(text), sep="\t", header=None, names=list(DTYPES), dtype=DTYPES)
-        for column, values in zip(parts, (frame[name].to_numpy() for name in DTYPES), strict=True):
-            column.append(values)
+        filling.add(pd.read_csv(io.BytesIO(text), sep="\t", header=None, names=list(DTYPES), dtype=DTYPES))
 
     with connection.cursor() as cursor, cursor.copy(query) as copy:
         for block in copy:
@@ -89,9 +89,31 @@ def _through_copy(rows: QuerySet) -> Columns:
                 pending, size = [text[cut:]], len(text) - cut
     if rest := b"".join(pending):
         parse(rest)
-    return Columns(
-        *(
-            np.concatenate(column) if column else np.empty(0, dtype=dtype)
-            for column, dtype in zip(parts, DTYPES.values(), strict=True)
-        )
-    )
+    return filling.columns()
+
+
+class _Filling:
+    """The columns, filled chunk by chunk into arrays sized by a count taken first.
+
+    Joining the chunks at the end would hold every rating twice at the peak (about 0.9 GB more at 25 million).
+    Inside the export's consistent read the count is exact; elsewhere rows written since it grow the arrays.
+    """
+
+    def __init__(self, expected: int) -> None:
+        self.arrays = [np.empty(expected, dtype=dtype) for dtype in DTYPES.values()]
+        self.size = 0
+
+    def add(self, frame: pd.DataFrame) -> None:
+        end = self.size + len(frame)
+        if end > len(self.arrays[0]):
+            capacity = max(end, len(self.arrays[0]) * 5 // 4)
+            grown = [np.empty(capacity, dtype=array.dtype) for array in self.arrays]
+            for old, new in zip(self.arrays, grown, strict=True):
+                new[: self.size] = old[: self.size]
+            self.arrays = grown
+        for array, name in zip(self.arrays, DTYPES, strict=True):
+            array[self.size : end] = frame[name].to_numpy()
+        self.size = end
+
+    def columns(self) -> Columns:
+        return Columns(*(array[: self.size] for array in self.arrays))

@@ -62,9 +62,12 @@ def snapshot_from_db(*, include_unrated_movies: bool = True, incremental: bool =
         if incremental and connection.vendor == "postgresql":
             refresh = ratings_refresh()
             columns, how = refresh.columns, refresh.how
+            del refresh
         else:
             columns, how = rating_columns(), "full export"
         ids, users, movies_rated, scores, stamps = (getattr(columns, name) for name in NAMES)
+        last_rating_id = int(ids.max()) if len(ids) else None
+        del columns, ids  # past the newest one, the ids are 200 MB at 25M that the peak below need not hold
         if include_unrated_movies:
             movies = list(Movie.objects.order_by("pk").values_list("pk", "title", "year", "overview"))
         else:
@@ -94,7 +97,7 @@ def snapshot_from_db(*, include_unrated_movies: bool = True, incremental: bool =
         overviews=overviews if any(overviews) else [],
     )
     interactions = Interactions.from_ids(users, movies_rated, scores, stamps, catalog=catalog, item_features=features)
-    return Snapshot(interactions=interactions, last_rating_id=int(ids.max()) if len(ids) else None, how=how)
+    return Snapshot(interactions=interactions, last_rating_id=last_rating_id, how=how)
 
 
 def interactions_from_db(*, include_unrated_movies: bool = True) -> Interactions:

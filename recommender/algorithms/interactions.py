@@ -89,8 +89,9 @@ class Interactions:
             vocab_items = np.asarray(catalog, dtype=np.int64)
             order = np.argsort(vocab_items, kind="stable")
             found = np.searchsorted(vocab_items, raw_items, sorter=order)
-            found = np.clip(found, 0, len(vocab_items) - 1)
+            np.clip(found, 0, len(vocab_items) - 1, out=found)
             items = order[found] if len(vocab_items) else found
+            del found  # one rating-sized array fewer at the peak (200 MB at 25M)
             if len(raw_items) and not np.array_equal(vocab_items[items], raw_items):
                 missing = sorted(set(raw_items.tolist()) - set(vocab_items.tolist()))[:5]
                 raise ValueError(f"ratings refer to items missing from the catalog: {missing}")

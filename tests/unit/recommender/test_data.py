@@ -111,6 +111,24 @@ def test_export_in_small_chunks_gives_every_rating_exactly(monkeypatch):
     assert snapshot.last_rating_id == Rating.objects.order_by("-id").values_list("id", flat=True)[0]
 
 
+@pytest.mark.parametrize("counted", [0, 4, 30, 50])
+def test_export_is_exact_however_far_the_count_taken_first_is_off(monkeypatch, counted):
+    # given 30 ratings, read a few lines at a time, and a first count that ratings written or deleted since the
+    # count (outside a consistent read) made wrong
+    monkeypatch.setattr(columns_module, "COPY_CHUNK_BYTES", 100)
+    filling = columns_module._Filling
+    monkeypatch.setattr(columns_module, "_Filling", lambda expected: filling(counted))
+    for i, person in enumerate(UserFactory.create_batch(30)):
+        RatingFactory(user=person, score=0.5 + (i % 10) / 2, created=START + timedelta(seconds=i))
+
+    # when the ratings are read as columns
+    columns = columns_module.rating_columns()
+
+    # then every rating is there once, exactly
+    stored = sorted(Rating.objects.values_list("id", "user_id", "score"))
+    assert sorted(zip(columns.ids.tolist(), columns.users.tolist(), columns.scores.tolist(), strict=True)) == stored
+
+
 def test_empty_database_exports_empty_interactions():
     snapshot = snapshot_from_db()
 
