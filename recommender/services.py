@@ -52,6 +52,7 @@ from recommender.shared_picks import KeptRow, picks_get, picks_key, picks_put
 
 if TYPE_CHECKING:
     from recommender.rows.inputs import CatalogSnapshot, RatingStats
+    from recommender.selectors import PersonFingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def taste_for(
     *,
     source: str | None = None,
     arm: str | None = None,
-    read: tuple[CatalogSnapshot, RatingStats, tuple] | None = None,
+    read: tuple[CatalogSnapshot, RatingStats, PersonFingerprint] | None = None,
 ) -> Taste:
     """The Taste of ``user`` (or of anyone, for None / anonymous) against the current models and catalog.
 
@@ -210,7 +211,7 @@ def _row_picks(
     key: str,
     limit: int,
     source: str | None,
-    read: tuple[CatalogSnapshot, RatingStats, tuple] | None = None,
+    read: tuple[CatalogSnapshot, RatingStats, PersonFingerprint] | None = None,
 ) -> KeptRow:
     """``recommend_row`` before its movies are fetched: what ``recommender.shared_picks`` keeps."""
     experiment, arm = _experiment_arm(user)
@@ -355,7 +356,7 @@ def recommend_top_rendered(
 def _kept_top_picks(
     user: AbstractBaseUser,
     *,
-    read: tuple[CatalogSnapshot, RatingStats, tuple],
+    read: tuple[CatalogSnapshot, RatingStats, PersonFingerprint],
     models: ServingModels,
     limit: int,
     source: str | None,

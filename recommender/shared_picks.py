@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from recommender.foldins import serving_fold_store
 from recommender.rows import Pick, ServingModels
 from recommender.rows.inputs import CatalogSnapshot, RatingStats
+from recommender.selectors import PersonFingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class KeptRow:
 def picks_key(
     *,
     user_id: int,
-    fingerprint: tuple,
+    fingerprint: PersonFingerprint,
     models: ServingModels,
     catalog: CatalogSnapshot,
     stats: RatingStats,
@@ -81,7 +82,7 @@ def picks_key(
     names = models.names
     if names is None:
         return None
-    reads_stats = models.blend is None or bool(getattr(fingerprint, "dial_popularity", 1))
+    reads_stats = models.blend is None or bool(fingerprint.dial_popularity)
     parts = (
         user_id,
         tuple(fingerprint),
