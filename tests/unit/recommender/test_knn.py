@@ -45,6 +45,28 @@ def test_item_similarities_equal_the_brute_force_ones(monkeypatch, block_cells):
     np.testing.assert_allclose(kept, np.where(expected > 0, expected, 0.0), rtol=1e-5, atol=1e-7)
 
 
+def test_item_similarities_are_the_same_bits_however_many_threads_compute_their_blocks(monkeypatch):
+    monkeypatch.setattr(knn, "BLOCK_CELLS", 40)  # two items per block: many blocks, finishing out of order
+    centered, rated = tiny(seed=3, users=60, items=20)
+    one, many = (
+        item_neighbours(sp.csr_matrix(centered), sp.csr_matrix(rated), shrinkage=2.0, neighbours=5, threads=threads)
+        for threads in (1, 4)
+    )
+    assert one.nnz > 0
+    for part in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(one, part), getattr(many, part))
+
+
+def test_the_in_place_cosine_is_the_shared_one_bit_for_bit():
+    rng = np.random.default_rng(4)
+    count = rng.integers(0, 4, (6, 9)).astype(float)
+    dot, left, right = (np.where(count > 0, rng.normal(0, 1, (6, 9)), 0.0) for _ in range(3))
+    left, right = left**2, right**2
+    left[0, :3] = 0.0  # no norm on one side: a cosine of 0, not a division by zero
+    expected = knn.shrunk_cosine(dot, left, right, count, 2.5)
+    np.testing.assert_array_equal(knn._shrunk_cosine_in_place(dot, left, right, count, 2.5), expected)
+
+
 def test_only_the_top_neighbours_of_each_item_are_kept():
     centered, rated = tiny(seed=1, users=30, items=12)
     kept = item_neighbours(sp.csr_matrix(centered), sp.csr_matrix(rated), shrinkage=1.0, neighbours=3)
@@ -185,3 +207,26 @@ def test_capping_heavy_raters_changes_nothing_below_the_cap_and_only_their_share
 
     assert (everyone.similarity != at_most.similarity).nnz == 0
     assert (everyone.similarity != capped.similarity).nnz > 0
+
+
+def test_item_knn_scores_are_the_similarity_weighted_residuals_of_the_rated_movies(tmp_path):
+    # Given a fitted item kNN and a person with some ratings
+    train, _ = split(structured_ratings(seed=5, factors=2)[0])
+    model = ItemKNN(ItemKNNConfig(neighbours=8)).fit(train)
+    history = train.history(2)
+    rated = np.array([train.item_index[int(item)] for item in history.item_ids])
+    # When the whole catalog, and then a few movies, are scored
+    residual = np.zeros(train.n_items)
+    residual[rated] = history.ratings - (model.biases.mean + model._fold_in(history)[2] + model.biases.item[rated])
+    expected = model.similarity.toarray() @ residual  # each movie: its neighbours' residuals, by similarity
+    # Then each is the sum over its neighbours of similarity x residual, from the columns of the rated movies
+    np.testing.assert_allclose(model.score(history), expected, rtol=1e-6, atol=1e-9)
+    few = train.item_ids[[4, 0, 9]]
+    np.testing.assert_allclose(model.score(history, few), expected[[4, 0, 9]], rtol=1e-6, atol=1e-9)
+    # And an artifact saved before the columns were kept scores the same once loaded
+    model.save_state(tmp_path)
+    for name in ("voters", "voters_indices", "voters_indptr"):
+        (tmp_path / "arrays" / f"{name}.npy").unlink()
+    older = ItemKNN(model.config)
+    older.load_state(tmp_path)
+    np.testing.assert_array_equal(older.score(history), model.score(history))
