@@ -147,12 +147,21 @@ class Interactions:
             user_id=int(self.user_ids[user_position]),
         )
 
-    def histories(self) -> dict[int, History]:
-        """Every user's History keyed by user position, built in one pass."""
-        order = np.lexsort((self.timestamps, self.users))
-        users, items = self.users[order], self.items[order]
+    def histories(self, users: np.ndarray | None = None) -> dict[int, History]:
+        """Every user's History keyed by user position, built in one pass; only those at ``users`` if given
+        (an evaluation of 5,000 people out of 162,000 then sorts and copies their ratings alone)."""
+        if users is None:
+            order = np.lexsort((self.timestamps, self.users))
+        else:
+            wanted = np.zeros(self.n_users, dtype=bool)
+            wanted[users] = True
+            rows = np.flatnonzero(wanted[self.users])
+            # The rows keep their order here, so ties in time fall as they do in the whole sort.
+            order = rows[np.lexsort((self.timestamps[rows], self.users[rows]))]
+        wanted_positions = range(self.n_users) if users is None else np.unique(users).tolist()
+        sorted_users, items = self.users[order], self.items[order]
         ratings, stamps = self.ratings[order], self.timestamps[order]
-        bounds = np.searchsorted(users, np.arange(self.n_users + 1))
+        bounds = np.searchsorted(sorted_users, np.arange(self.n_users + 1))
         return {
             u: History(
                 item_ids=self.item_ids[items[bounds[u] : bounds[u + 1]]],
@@ -160,7 +169,7 @@ class Interactions:
                 timestamps=stamps[bounds[u] : bounds[u + 1]],
                 user_id=int(self.user_ids[u]),
             )
-            for u in range(self.n_users)
+            for u in wanted_positions
         }
 
     def latest(self, *, more_than: int = 0, count: int = 1) -> np.ndarray:

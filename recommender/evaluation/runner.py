@@ -195,10 +195,12 @@ def evaluate_split(model: Recommender, split: Split, protocol: Protocol, *, new_
     ``predict_seconds`` is the time spent inside ``predict`` and ``score``.
     """
     train, test = split.train, split.test
-    histories = train.histories()
+    # Only the people evaluated: a holdout samples 5,000 of MovieLens 25M's 162,000.
+    histories = train.histories(np.unique(test.users))
     if new_people:
         histories = {user: dataclasses.replace(history, user_id=None) for user, history in histories.items()}
-    rated_in_training = train.matrix.tolil().rows
+    # The item positions each user rated in training: indices[indptr[u] : indptr[u + 1]].
+    indptr, indices = train.matrix.indptr, train.matrix.indices
     same_items = np.array_equal(model.item_ids, train.item_ids)
     shares = popularity_shares(train)
     genres = _genres_by_item(train)
@@ -230,14 +232,16 @@ def evaluate_split(model: Recommender, split: Split, protocol: Protocol, *, new_
             scores = model.score(history, candidates)
         else:
             unrated = np.ones(train.n_items, dtype=bool)
-            unrated[rated_in_training[user]] = False
+            unrated[indices[indptr[user] : indptr[user + 1]]] = False
             candidates = train.item_ids[unrated]
             # Scoring the model's whole vocabulary skips an id lookup per candidate; the result is the same.
             scores = (model.score(history) if same_items else model.score(history, train.item_ids))[unrated]
         inference += time.perf_counter() - started
-        ranked = ranking(candidates, scores)
-        top_lists.append(ranked[:K])
-        for key, value in _ranking_metrics(ranked, relevant, genres).items():
+        top = ranking_head(candidates, scores, K)
+        top_lists.append(top)
+        found = np.isin(relevant, candidates)
+        first = int(ranks_in_ranking(candidates, scores, relevant[found]).min()) if found.any() else None
+        for key, value in _ranking_metrics(top, relevant, first, genres).items():
             per_user[key].append(value)
 
     result: dict[str, Any] = {"rmse": None, "mae": None}
@@ -268,15 +272,19 @@ def evaluate_split(model: Recommender, split: Split, protocol: Protocol, *, new_
 _RANKING_KEYS = (f"precision@{K}", f"recall@{K}", f"hr@{K}", f"ndcg@{K}", f"map@{K}", "mrr", "diversity")
 
 
-def _ranking_metrics(ranked: np.ndarray, relevant: np.ndarray, genres: dict[int, list[str]] | None) -> dict[str, float]:
+def _ranking_metrics(
+    top: np.ndarray, relevant: np.ndarray, first_place: int | None, genres: dict[int, list[str]] | None
+) -> dict[str, float]:
+    """The metrics of one person's ranking, from its ``top`` K and the place of its first relevant movie
+    (None: none is among the candidates), which is all that reciprocal rank reads of the rest."""
     return {
-        f"precision@{K}": metrics.precision_at_k(ranked, relevant, K),
-        f"recall@{K}": metrics.recall_at_k(ranked, relevant, K),
-        f"hr@{K}": metrics.hit_rate_at_k(ranked, relevant, K),
-        f"ndcg@{K}": metrics.ndcg_at_k(ranked, relevant, K),
-        f"map@{K}": metrics.average_precision_at_k(ranked, relevant, K),
-        "mrr": metrics.reciprocal_rank(ranked, relevant),
-        "diversity": metrics.intra_list_diversity(ranked[:K], genres) if genres is not None else float("nan"),
+        f"precision@{K}": metrics.precision_at_k(top, relevant, K),
+        f"recall@{K}": metrics.recall_at_k(top, relevant, K),
+        f"hr@{K}": metrics.hit_rate_at_k(top, relevant, K),
+        f"ndcg@{K}": metrics.ndcg_at_k(top, relevant, K),
+        f"map@{K}": metrics.average_precision_at_k(top, relevant, K),
+        "mrr": 0.0 if first_place is None else 1.0 / (first_place + 1),
+        "diversity": metrics.intra_list_diversity(top[:K], genres) if genres is not None else float("nan"),
     }
 
 
@@ -290,6 +298,47 @@ def ranking(items: np.ndarray, scores: np.ndarray) -> np.ndarray:
     if scores.shape != items.shape:
         raise ValueError(f"a model scored {scores.shape[0]} of {items.shape[0]} candidate movies")
     return items[np.lexsort((tiebreak(items), -np.nan_to_num(scores, nan=0.0), np.isnan(scores)))]
+
+
+def ranking_head(items: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """``ranking(items, scores)[:k]``, exactly, sorting only the items that can be in it.
+
+    The k-th best score is found by a partition; every item scoring at least that much (ties included) is
+    sorted as :func:`ranking` sorts, and the rest never are. At MovieLens 25M a whole catalog's sort was
+    12 ms per person, most of an evaluation's time.
+    """
+    if scores.shape != items.shape:
+        raise ValueError(f"a model scored {scores.shape[0]} of {items.shape[0]} candidate movies")
+    scored = np.flatnonzero(~np.isnan(scores))
+    if k <= 0 or len(scored) <= k:
+        return ranking(items, scores)[:k]
+    values = np.nan_to_num(scores[scored], nan=0.0)  # as ranking's key: an infinity is the largest float
+    threshold = np.partition(values, len(values) - k)[len(values) - k]
+    head = scored[values >= threshold]
+    return ranking(items[head], scores[head])[:k]
+
+
+def ranks_in_ranking(items: np.ndarray, scores: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The places (0 for the first) that ``ranking(items, scores)`` gives the ``wanted`` ones of ``items``,
+    found by counting what ranks before each, not by sorting everything."""
+    if scores.shape != items.shape:
+        raise ValueError(f"a model scored {scores.shape[0]} of {items.shape[0]} candidate movies")
+    missing = np.isnan(scores)
+    values = np.nan_to_num(scores, nan=0.0)
+    keys = tiebreak(items)
+    places = []
+    for item in np.asarray(wanted).tolist():
+        at = np.flatnonzero(items == item)
+        if len(at) == 0:
+            raise ValueError(f"movie {item} is not among the candidates")
+        at = at[0]
+        if missing[at]:
+            before = np.count_nonzero(~missing) + np.count_nonzero(missing & (keys < keys[at]))
+        else:
+            better = (values > values[at]) | ((values == values[at]) & (keys < keys[at]))
+            before = np.count_nonzero(better & ~missing)
+        places.append(before)
+    return np.array(places, dtype=np.int64)
 
 
 def tiebreak(items: np.ndarray) -> np.ndarray:

@@ -50,3 +50,14 @@ def test_positions_in_history_say_how_many_ratings_came_before():
         before = history.first(place)
         assert len(before) == place and before.user_id == history.user_id
         assert np.all(before.timestamps <= data.timestamps[row])
+
+
+def test_the_histories_of_some_people_are_theirs_in_the_whole_build_ties_in_time_included():
+    data = _sample()
+    everyone = data.histories()
+    some = data.histories(np.array([data.user_index[1], data.user_index[3], data.user_index[1]]))
+    assert sorted(some) == sorted([data.user_index[1], data.user_index[3]])
+    for position, history in some.items():
+        np.testing.assert_array_equal(history.item_ids, everyone[position].item_ids)  # 14 and 15 tie at 40
+        np.testing.assert_array_equal(history.timestamps, everyone[position].timestamps)
+        assert history.user_id == everyone[position].user_id

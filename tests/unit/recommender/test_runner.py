@@ -20,6 +20,8 @@ from recommender.evaluation.runner import (
     evaluate_split,
     make_splits,
     ranking,
+    ranking_head,
+    ranks_in_ranking,
     summary_line,
 )
 from recommender.evaluation.splitting import temporal_leave_last_out
@@ -223,3 +225,25 @@ def test_seeds_give_each_figure_its_mean_and_spread():
 def test_splits_made_per_seed_need_the_seeds():
     with pytest.raises(ValueError, match="need the seeds"):
         evaluate(["popularity"], lambda seed: [], PROTOCOLS["temporal"])
+
+
+@pytest.mark.parametrize("k", [1, 10, 40])
+def test_the_ranking_head_and_the_ranks_are_those_of_the_whole_ranking(k):
+    rng = np.random.default_rng(k)
+    items = rng.permutation(np.arange(1, 301))
+    # Many ties (scores on a coarse grid), unscorable movies, infinities and signed zeros.
+    scores = np.round(rng.normal(0, 1, 300), 1)
+    scores[rng.random(300) < 0.2] = np.nan
+    scores[:4] = [np.inf, -np.inf, 0.0, -0.0]
+    whole = ranking(items, scores)
+    np.testing.assert_array_equal(ranking_head(items, scores, k), whole[:k])
+    wanted = rng.choice(items, 25, replace=False)
+    expected = [int(np.flatnonzero(whole == item)[0]) for item in wanted]
+    assert ranks_in_ranking(items, scores, wanted).tolist() == expected
+
+
+def test_the_ranking_head_of_a_model_that_scores_little_ranks_the_unscorable_by_their_hash():
+    items = np.arange(1, 51)
+    scores = np.full(50, np.nan)
+    scores[[3, 7]] = [0.5, 0.1]
+    np.testing.assert_array_equal(ranking_head(items, scores, 10), ranking(items, scores)[:10])
