@@ -183,6 +183,15 @@ class Interactions:
         seeded random choice among a second's ties instead of the order the data was read in.
         """
         per_user = np.bincount(self.users, minlength=self.n_users)
+        if count == 1:  # each person's newest alone: two passes instead of a sort (22 s of a 25M holdout)
+            newest = np.full(self.n_users, -np.inf)
+            np.maximum.at(newest, self.users, self.timestamps)
+            at_newest = np.flatnonzero(self.timestamps == newest[self.users])
+            last = np.full(self.n_users, -1, dtype=np.int64)
+            np.maximum.at(last, self.users[at_newest], at_newest)  # ties: the last of them here, as a sort puts it
+            marked = np.zeros(len(self), dtype=bool)
+            marked[last[per_user > more_than]] = True
+            return marked
         marked = np.minimum(count, np.maximum(per_user - more_than, 0))
         from_end = per_user[self.users] - self.positions_in_history()  # 1 for the latest
         return from_end <= marked[self.users]

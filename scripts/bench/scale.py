@@ -6,10 +6,11 @@
 1. ``generate``: a synthetic MovieLens shaped like the size (``manage.py generate_movielens``); the real
    25M archive cannot be fetched here, and a site with a network imports it with ``--download``.
 2. ``import``: ``manage.py import_movielens ml-latest`` into a freshly created database.
-3. ``export``: ``recommender.data.snapshot_from_db``, what every retrain starts with.
-4. ``train``: ``manage.py train --sync`` for collaborative + content (the cheap families), then Up next's
-   transitions, the blend and the star predictor, then with ``--neural`` (always at ``ci``) each neural
-   family on its own.
+3. ``export``: ``recommender.data.snapshot_from_db``, as a worker's first export: every rating read, and the
+   snapshot saved that each retrain after it brings up to date with the ratings changed since.
+4. ``train``: ``manage.py train --sync``, a retrain from that snapshot, for collaborative + content (the cheap
+   families), then Up next's transitions, the blend and the star predictor, then with ``--neural`` (always
+   at ``ci``) each neural family on its own.
 5. ``warm``: ``manage.py warm_folds``, what the training worker does after an activation: the most
    recently active people folded into every active model and their Top picks computed, both kept in Redis.
 6. ``serve``: a fresh process loads every active model, then times the API for the recent raters (a third

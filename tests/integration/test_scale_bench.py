@@ -50,6 +50,7 @@ def test_make_bench_scale_at_ci_size_walks_every_step_and_reports_each(tmp_path)
     assert all(figure["seconds"] > 0 and figure["peak_mb"] > 0 for figure in figures.values())
     assert "20,000 ratings" in figures["export"]["detail"]
     assert 0 < figures["export"]["own_seconds"] < figures["export"]["seconds"]
+    assert "full export (no saved snapshot)), the snapshot saved" in figures["export"]["detail"]
     assert figures["warm"]["detail"].startswith("Folded 400 people into")
     assert "Kept the Top picks of 400 people in" in figures["warm"]["detail"]
     assert "API recommendations, 67 different people folded in afresh" in figures["serve"]["detail"]

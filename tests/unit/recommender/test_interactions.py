@@ -61,3 +61,18 @@ def test_the_histories_of_some_people_are_theirs_in_the_whole_build_ties_in_time
         np.testing.assert_array_equal(history.item_ids, everyone[position].item_ids)  # 14 and 15 tie at 40
         np.testing.assert_array_equal(history.timestamps, everyone[position].timestamps)
         assert history.user_id == everyone[position].user_id
+
+
+def test_the_latest_rating_alone_is_the_one_the_whole_ordering_puts_last_ties_in_time_included():
+    rng = np.random.default_rng(7)
+    users = rng.integers(0, 40, 600)
+    data = Interactions.from_ids(users, rng.integers(0, 10_000, 600), rng.random(600), rng.integers(0, 6, 600))
+    histories = data.histories()
+    for more_than in (0, 3, 15):
+        latest = data.latest(more_than=more_than)
+        for user in range(data.n_users):
+            history, rows = histories[user], np.flatnonzero(latest & (data.users == user))
+            if len(history) > more_than:  # the last of the person's history, which ties in time kept in order
+                assert data.item_ids[data.items[rows]].tolist() == [history.item_ids[-1]]
+            else:
+                assert len(rows) == 0
