@@ -19,7 +19,7 @@ from django.template.defaultfilters import floatformat
 from django.urls import get_script_prefix, reverse
 from jinja2 import Environment
 
-from catalog.templatetags.movies import initials, poster_hues, star_buttons, stars_text
+from catalog.templatetags.movies import feedback_buttons, initials, poster_hues, star_buttons, stars_text
 
 
 def back(request: HttpRequest | None) -> str:
@@ -52,7 +52,7 @@ def _urls_changed(*, setting: str, **kwargs: Any) -> None:
 
 def environment(**options: Any) -> Environment:
     env = Environment(**options)
-    env.globals.update(url=url, back=back, star_buttons=star_buttons)
+    env.globals.update(url=url, back=back, star_buttons=star_buttons, feedback_buttons=feedback_buttons)
     env.filters.update(
         floatformat=floatformat, poster_hues=poster_hues, initials=initials, stars_text=stars_text, pluralize=pluralize
     )

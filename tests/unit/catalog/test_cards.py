@@ -91,3 +91,21 @@ def test_a_card_drawn_without_a_request_has_no_csrf_field():
     tile = Tile(MovieFactory(title="Heat"))
     body = ROW.render(Context({"tiles": [tile], "user": UserFactory()}))
     assert 'id="card-' in body and 'class="stars"' in body and "csrfmiddlewaretoken" not in body
+
+
+@pytest.mark.parametrize("kind", ["watchlist", "more_like_this", "less_like_this", "snoozed", "not_interested"])
+def test_each_feedback_toggle_is_lit_by_its_own_kind_alone_and_posts_where_it_undoes_it(kind):
+    # Given a card whose viewer gave one kind of feedback (the toggles are built once per state and kept)
+    person = UserFactory()
+    body = _draw([Tile(MovieFactory(), MovieState(kinds=frozenset({kind})))], user=person)
+    if kind in ("snoozed", "not_interested"):  # a hidden card shows its undo instead of the toggles
+        assert reverse("ratings:feedback_remove") in body and "chip-button" not in body
+        return
+    found = re.findall(r'name="kind" value="(\w+)" class="chip-button([^"]*)"[^>]*formaction="([^"]+)"', body)
+    buttons = {name: (lit, action) for name, lit, action in found}
+    add, remove = reverse("ratings:feedback_add"), reverse("ratings:feedback_remove")
+    assert len(buttons) == 5
+    for other in buttons:
+        assert buttons[other] == ((" active", remove) if other == kind else ("", add))
+    # And in a card only the watchlist keeps its label in sight
+    assert body.count('<span class="visually-hidden">') == 4
