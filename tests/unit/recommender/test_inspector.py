@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ratings.choices import FeedbackKind
@@ -114,3 +116,20 @@ def test_lookup_finds_people_and_movies(client, inspecting, serving, alice):
     body = response.content.decode()
     assert reverse("recommender:inspect_person", args=[alice.pk]) in body
     assert reverse("recommender:inspect_movie", args=[serving.drama_movies[1].pk]) in body
+
+
+@pytest.mark.parametrize(
+    ("staff", "permissions", "shown"),
+    [(True, (INSPECT,), True), (True, (), False), (False, (INSPECT,), False), (False, (), False)],
+)
+def test_the_inspector_link_shows_to_whom_the_inspector_opens(client, staff, permissions, shown):
+    # The inspector is for staff with the permission (staff_permission_required): a link elsewhere leads nowhere,
+    # and a person who is not staff costs no permission queries to lay out a page.
+    person = UserFactory(is_staff=staff, permissions=permissions)
+    client.force_login(person)
+    link = f'href="{reverse("recommender:inspector")}"'
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("catalog:browse")).content.decode()
+    assert (link in page) is shown
+    assert staff or not any("auth_permission" in query["sql"] for query in queries.captured_queries)
+    assert client.get(reverse("recommender:inspector")).status_code == (200 if shown else 403 if staff else 404)
