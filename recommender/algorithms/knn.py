@@ -43,6 +43,8 @@ from recommender.algorithms.interactions import History, Interactions
 CENTERINGS = ("none", "item", "user", "baseline")
 #: Dense cells per block of the item-item computation: 32 MB per float64 array, about fifteen alive at once.
 BLOCK_CELLS = 1 << 22
+#: At most this many blocks are computed at once, whatever the cores: each holds about half a GB at its peak.
+MAX_BLOCK_THREADS = 8
 #: User kNN looks for each item's neighbours among this many most similar people, which bounds the work per request.
 CANDIDATE_USERS = 2000
 
@@ -253,8 +255,8 @@ def item_neighbours(
     3. Shrink, drop the item itself, keep the top ``neighbours`` positive similarities of each row.
 
     Blocks are independent, and scipy's sparse products and numpy's array passes let go of the GIL, so
-    ``threads`` blocks (default: one per core this process may use) are computed at once. The result is the
-    same whatever the number of threads.
+    ``threads`` blocks (default: one per core this process may use, at most MAX_BLOCK_THREADS) are computed
+    at once. The result is the same whatever the number of threads.
     """
     n_items = centered.shape[1]
     centered = centered.tocsr().astype(np.float64)
@@ -287,7 +289,7 @@ def item_neighbours(
         return top, np.take_along_axis(sim, top, axis=1)
 
     starts = range(0, n_items, block)
-    with ThreadPoolExecutor(max_workers=threads or usable_cores()) as pool:
+    with ThreadPoolExecutor(max_workers=threads or min(usable_cores(), MAX_BLOCK_THREADS)) as pool:
         blocks = list(progress(pool.map(top_of_block, starts), desc="item similarities", total=len(starts)))
     top_columns = np.concatenate([top for top, _ in blocks]) if blocks else np.empty((0, keep), dtype=np.int64)
     top_values = np.concatenate([values for _, values in blocks]) if blocks else np.empty((0, keep))

@@ -230,3 +230,19 @@ def test_item_knn_scores_are_the_similarity_weighted_residuals_of_the_rated_movi
     older = ItemKNN(model.config)
     older.load_state(tmp_path)
     np.testing.assert_array_equal(older.score(history), model.score(history))
+
+
+@pytest.mark.parametrize(("cores", "expected"), [(1, 1), (2, 2), (64, knn.MAX_BLOCK_THREADS)])
+def test_item_similarities_use_a_thread_per_core_up_to_a_memory_bound(monkeypatch, cores, expected):
+    started = []
+
+    class Recording(knn.ThreadPoolExecutor):
+        def __init__(self, max_workers: int) -> None:
+            started.append(max_workers)
+            super().__init__(max_workers=max_workers)
+
+    monkeypatch.setattr(knn, "ThreadPoolExecutor", Recording)
+    monkeypatch.setattr(knn, "usable_cores", lambda: cores)
+    centered, rated = tiny()
+    item_neighbours(sp.csr_matrix(centered), sp.csr_matrix(rated), shrinkage=1.0, neighbours=3)
+    assert started == [expected]
