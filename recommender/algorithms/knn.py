@@ -93,13 +93,33 @@ class UserKNNConfig(KNNConfig):
 
 
 def shrunk_cosine(
-    dot: np.ndarray, left_squares: np.ndarray, right_squares: np.ndarray, count: np.ndarray, shrinkage: float
+    dot: np.ndarray,
+    left_squares: np.ndarray,
+    right_squares: np.ndarray,
+    count: np.ndarray,
+    shrinkage: float,
+    *,
+    in_place: bool = False,
 ) -> np.ndarray:
-    """Cosine over co-rated entries, shrunk towards 0 when few entries are shared (0 where undefined)."""
-    norms = np.sqrt(left_squares * right_squares)
-    cosine = np.divide(dot, norms, out=np.zeros(np.shape(dot)), where=norms > 0)
-    support = np.maximum(count - 1.0, 0.0)
-    return cosine * np.divide(support, support + shrinkage, out=np.zeros(np.shape(dot)), where=support > 0)
+    """Cosine over co-rated entries, shrunk towards 0 when few entries are shared (0 where undefined).
+
+    ``in_place`` computes it in the four float64 arrays given, which it overwrites, and returns ``dot``: an
+    item kNN block is a few dozen MB per array, and allocating a fresh one per step was a third of its time.
+    """
+    if not in_place:
+        dot, left_squares, right_squares, count = (
+            np.array(values, dtype=np.float64) for values in (dot, left_squares, right_squares, count)
+        )
+    norms = np.multiply(left_squares, right_squares, out=left_squares)
+    np.sqrt(norms, out=norms)
+    cosine = np.divide(dot, norms, out=dot, where=norms > 0)
+    cosine[norms <= 0] = 0.0
+    support = np.subtract(count, 1.0, out=count)
+    np.maximum(support, 0.0, out=support)
+    shrunk = np.add(support, shrinkage, out=right_squares)
+    np.divide(support, shrunk, out=shrunk, where=support > 0)
+    shrunk[support <= 0] = 0.0
+    return np.multiply(cosine, shrunk, out=cosine)
 
 
 class _Neighbourhood(Recommender):
@@ -272,12 +292,13 @@ def item_neighbours(
     def top_of_block(start: int) -> tuple[np.ndarray, np.ndarray]:
         stop = min(start + block, n_items)
         both = (indicator_t[start:stop] @ counted_and_squared).toarray()
-        sim = _shrunk_cosine_in_place(
+        sim = shrunk_cosine(
             (centered_t[start:stop] @ centered).toarray(),
             (squared_t[start:stop] @ indicator).toarray(),
             both[:, n_items:],
             both[:, :n_items],
             shrinkage,
+            in_place=True,
         )
         del both
         sim[np.arange(stop - start), np.arange(start, stop)] = 0.0
@@ -300,25 +321,6 @@ def item_neighbours(
         (top_values.ravel()[positive].astype(np.float32), (rows[positive], top_columns.ravel()[positive])),
         shape=(n_items, n_items),
     )
-
-
-def _shrunk_cosine_in_place(
-    dot: np.ndarray, left_squares: np.ndarray, right_squares: np.ndarray, count: np.ndarray, shrinkage: float
-) -> np.ndarray:
-    """``shrunk_cosine``, bit for bit, computed in the arrays given (all four are overwritten; returns ``dot``).
-
-    A block is a few dozen MB per array: allocating a fresh one per step was a third of the block's time.
-    """
-    norms = np.multiply(left_squares, right_squares, out=left_squares)
-    np.sqrt(norms, out=norms)
-    cosine = np.divide(dot, norms, out=dot, where=norms > 0)
-    cosine[norms <= 0] = 0.0
-    support = np.subtract(count, 1.0, out=count)
-    np.maximum(support, 0.0, out=support)
-    shrunk = np.add(support, shrinkage, out=right_squares)
-    np.divide(support, shrunk, out=shrunk, where=support > 0)
-    shrunk[support <= 0] = 0.0
-    return np.multiply(cosine, shrunk, out=cosine)
 
 
 def usable_cores() -> int:

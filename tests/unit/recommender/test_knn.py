@@ -57,14 +57,21 @@ def test_item_similarities_are_the_same_bits_however_many_threads_compute_their_
         np.testing.assert_array_equal(getattr(one, part), getattr(many, part))
 
 
-def test_the_in_place_cosine_is_the_shared_one_bit_for_bit():
+def test_the_shrunk_cosine_is_the_same_in_place_and_leaves_its_inputs_alone_otherwise():
     rng = np.random.default_rng(4)
     count = rng.integers(0, 4, (6, 9)).astype(float)
     dot, left, right = (np.where(count > 0, rng.normal(0, 1, (6, 9)), 0.0) for _ in range(3))
     left, right = left**2, right**2
     left[0, :3] = 0.0  # no norm on one side: a cosine of 0, not a division by zero
-    expected = knn.shrunk_cosine(dot, left, right, count, 2.5)
-    np.testing.assert_array_equal(knn._shrunk_cosine_in_place(dot, left, right, count, 2.5), expected)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        norms = np.sqrt(left * right)
+        support = np.maximum(count - 1, 0)
+        expected = np.where(norms > 0, dot / norms, 0.0) * np.where(support > 0, support / (support + 2.5), 0.0)
+    given = [array.copy() for array in (dot, left, right, count)]
+    np.testing.assert_allclose(knn.shrunk_cosine(dot, left, right, count, 2.5), expected, rtol=1e-12, atol=0)
+    for before, after in zip(given, (dot, left, right, count), strict=True):
+        np.testing.assert_array_equal(before, after)
+    np.testing.assert_array_equal(knn.shrunk_cosine(dot, left, right, count, 2.5, in_place=True), expected)
 
 
 def test_only_the_top_neighbours_of_each_item_are_kept():
