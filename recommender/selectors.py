@@ -59,28 +59,37 @@ def _fresh(value, fingerprint: tuple) -> bool:
 
 def catalog_and_stats() -> tuple[CatalogSnapshot, RatingStats]:
     """The catalog snapshot and the rating statistics, rebuilt when the fingerprint query says they changed."""
-    movies, ratings = _fingerprints()
+    catalog, stats, _ = serving_inputs(None)
+    return catalog, stats
+
+
+def serving_inputs(user: AbstractBaseUser | None) -> tuple[CatalogSnapshot, RatingStats, PersonFingerprint | None]:
+    """The catalog snapshot, the rating statistics and ``user``'s fingerprint (None for no user), in one query.
+
+    Every recommendation request needs all three: reading them in one round trip instead of two saves a row of a
+    home page, or an API call, a trip to the database (``person_fingerprint`` says what the person's part reads).
+    """
+    movie, rating = Movie._meta.db_table, Rating._meta.db_table
+    # Each MAX is its own scalar subquery because SQLite answers a lone MAX over an indexed column from the index,
+    # but scans the whole table for two MAXes side by side.
+    sql = (
+        f"SELECT (SELECT MAX(id) FROM {movie}), (SELECT MAX(created) FROM {movie}), "
+        f"(SELECT MAX(id) FROM {rating}), (SELECT MAX(updated) FROM {rating})"
+    )
+    params: list[object] = []
+    if user is not None:
+        tables, params = _person_fingerprint_tables(user)
+        sql = f"{sql}, r.*, f.*, fg.*, pp.* FROM {tables}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        top_movie, newest_movie, top_rating, newest_rating, *person = cursor.fetchone()
+    movies = (top_movie, newest_movie)
     with _catalog.lock:
         if not _fresh(_catalog.value, movies):
             _catalog.value = _build_catalog(movies)
         catalog = _catalog.value
-    return catalog, _rating_stats(catalog, (catalog, *ratings))
-
-
-def _fingerprints() -> tuple[tuple, tuple]:
-    """(newest movie id and creation time, newest rating id and update time) in one query.
-
-    Each MAX is its own scalar subquery because SQLite answers a lone MAX over an
-    indexed column from the index, but scans the whole table for two MAXes side by side.
-    """
-    movie, rating = Movie._meta.db_table, Rating._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT MAX(id) FROM {movie}), (SELECT MAX(created) FROM {movie}), "
-            f"(SELECT MAX(id) FROM {rating}), (SELECT MAX(updated) FROM {rating})"
-        )
-        top_movie, newest_movie, top_rating, newest_rating = cursor.fetchone()
-    return (top_movie, newest_movie), (top_rating, newest_rating)
+    stats = _rating_stats(catalog, (catalog, top_rating, newest_rating))
+    return catalog, stats, PersonFingerprint(*person) if user is not None else None
 
 
 def _build_catalog(fingerprint: tuple) -> CatalogSnapshot:
@@ -222,22 +231,27 @@ def person_fingerprint(user: AbstractBaseUser) -> PersonFingerprint:
     Counts catch deletions, the newest ids catch a deletion paired with an insert (ids are never reused),
     the sums catch edits that bypass ``updated`` (``QuerySet.update``) and a swapped genre.
     """
+    tables, params = _person_fingerprint_tables(user)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {tables}", params)
+        return PersonFingerprint(*cursor.fetchone())
+
+
+def _person_fingerprint_tables(user: AbstractBaseUser) -> tuple[str, list[object]]:
+    """The FROM list of ``person_fingerprint``'s query, four one-row tables r, f, fg and pp, and its parameters."""
     rating, feedback = Rating._meta.db_table, Feedback._meta.db_table
     genres, profile = Profile.favourite_genres.through._meta.db_table, Profile._meta.db_table
     # One aggregate row per table, each with a COUNT: a lone MAX(id) WHERE user_id = ... makes PostgreSQL walk
     # the whole primary key backwards looking for the person's newest row (tens of ms) instead of their index.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT * FROM "
-            f"(SELECT COUNT(*), MAX(id), MAX(updated), SUM(score * movie_id) FROM {rating} WHERE user_id = %s) r, "
-            f"(SELECT COUNT(*), MAX(id), SUM(movie_id) FROM {feedback} WHERE user_id = %s) f, "
-            f"(SELECT COUNT(*), MAX(g.id), SUM(g.genre_id * g.genre_id) FROM {genres} g "
-            f"JOIN {profile} p ON g.profile_id = p.id WHERE p.user_id = %s) fg, "
-            f"(SELECT MAX(top_picks_source), MAX(dial_popularity), MAX(dial_adventure), MAX(dial_recency) "
-            f"FROM {profile} WHERE user_id = %s) pp",
-            [user.pk] * 4,
-        )
-        return PersonFingerprint(*cursor.fetchone())
+    tables = (
+        f"(SELECT COUNT(*), MAX(id), MAX(updated), SUM(score * movie_id) FROM {rating} WHERE user_id = %s) r, "
+        f"(SELECT COUNT(*), MAX(id), SUM(movie_id) FROM {feedback} WHERE user_id = %s) f, "
+        f"(SELECT COUNT(*), MAX(g.id), SUM(g.genre_id * g.genre_id) FROM {genres} g "
+        f"JOIN {profile} p ON g.profile_id = p.id WHERE p.user_id = %s) fg, "
+        f"(SELECT MAX(top_picks_source), MAX(dial_popularity), MAX(dial_adventure), MAX(dial_recency) "
+        f"FROM {profile} WHERE user_id = %s) pp"
+    )
+    return tables, [user.pk] * 4
 
 
 def movies_by_id(movie_ids: list[int]) -> dict[int, Movie]:

@@ -137,8 +137,8 @@ def taste_for(
     ``?source=``); nothing is saved, and the dials stay the person's own. During an experiment the person's arm
     (or ``arm``, for interleaving's other side) supplies the blend.
 
-    1. Read the catalog and statistics (cached, behind one fingerprint query), the active models, and the
-       person's fingerprint (one query, never cached; ``selectors.person_fingerprint``).
+    1. Read the catalog and statistics (cached) and the person's fingerprint (never cached;
+       ``selectors.person_fingerprint``), behind one query (``selectors.serving_inputs``), and the active models.
     2. Return the cached Taste for exactly these inputs, if any: the rows of one page, loaded one request each,
        read the person's ratings and feedback once between them.
     3. Otherwise read the person's ratings, feedback and favourite genres (never cached), make a new Taste (it
@@ -149,12 +149,11 @@ def taste_for(
     which no later request presents, so a Taste is never served after a change it does not know. ``read`` is
     (catalog, statistics, the person's fingerprint) when the caller has just read them: they are not read twice.
     """
-    catalog, stats = read[:2] if read is not None else selectors.catalog_and_stats()
+    catalog, stats, fingerprint = read or selectors.serving_inputs(user if _is_person(user) else None)
     models = serving_models()
     experiment, person_arm = _experiment_arm(user)
     if experiment is not None:
         models = _arm_serving(models, experiment, arm or person_arm)
-    fingerprint = read[2] if read is not None else selectors.person_fingerprint(user) if _is_person(user) else None
     person = (user.pk, fingerprint, source) if _is_person(user) else None
     # Identities are safe keys: the cached Taste holds the catalog, statistics and models it names alive.
     key = (person, models.key, id(catalog), id(stats))
@@ -308,9 +307,9 @@ def recommend_top_rendered(
     ``shown`` is called with the Top picks row served (cards, and arms during an experiment), cached or not: the
     API logs its impressions with it.
 
-    1. Read the catalog and statistics (one fingerprint query) and the person's fingerprint (one query).
+    1. Read the catalog and statistics and the person's fingerprint, in one query (``selectors.serving_inputs``).
     2. Return this process's rendering for exactly these inputs and the same loaded models, if any: an unchanged
-       person costs two queries and no scoring, fetching or serializing.
+       person costs that query and no scoring, fetching or serializing.
     3. Otherwise take the picks another process (or the training worker's warm-up) kept for these inputs
        (``recommender.shared_picks``), or compute them and keep them for the others; draw the cards, render
        them, and remember the rendering here, dropping the least recent.
@@ -320,10 +319,9 @@ def recommend_top_rendered(
     """
     if not _is_person(user):
         return render(recommend_top(user=user, limit=limit))
-    catalog, stats = selectors.catalog_and_stats()
+    catalog, stats, fingerprint = selectors.serving_inputs(user)
     models = serving_models()
     experiment = online.running_experiment()
-    fingerprint = selectors.person_fingerprint(user)
     key = (user.pk, fingerprint, models.key, limit, source, experiment and experiment.pk)
     with _tastes_lock:
         hit = _rendered_top.get(key)
@@ -397,14 +395,13 @@ def top_picks_warm(*, user_ids: list[int], say: Callable[[str], None] | None = N
     User = get_user_model()
     computed = 0
     for done, user_id in enumerate(user_ids, start=1):
-        catalog, stats = selectors.catalog_and_stats()
         models = serving_models()
         if models.names is None:
             return computed
         user = User(pk=user_id)
         try:
             experiment = online.running_experiment()
-            read = (catalog, stats, selectors.person_fingerprint(user))
+            read = selectors.serving_inputs(user)
             experiment_id = experiment and experiment.pk
             _kept_top_picks(
                 user, read=read, models=models, limit=TOP_PICKS_LIMIT, source=None, experiment_id=experiment_id

@@ -188,11 +188,11 @@ def test_asking_again_unchanged_is_answered_from_cache_but_a_rating_or_feedback_
     api = api_as(user)
     first = api.get("/api/v1/me/recommendations/", {"limit": 3}).json()
 
-    # given nothing changed: the token and the person's other tokens (knox deletes expired ones as it signs a
-    # device in), the catalog fingerprint and the person's fingerprint, nothing more; without Redis, the
-    # impressions of the answer are written to the database (one INSERT in its savepoint) instead of buffered
+    # given nothing changed: the token, then the catalog's and the person's fingerprints in one query, nothing
+    # more; without Redis, the impressions of the answer are written to the database (one INSERT in its
+    # savepoint) instead of buffered
     logged_here = 0 if settings.REDIS_URL else 3
-    with django_assert_max_num_queries(4 + logged_here):
+    with django_assert_max_num_queries(2 + logged_here):
         again = api.get("/api/v1/me/recommendations/", {"limit": 3}).json()
     assert again == first
 
