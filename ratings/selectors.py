@@ -81,16 +81,31 @@ class Tile:
 
 
 def movie_states(*, user: AbstractBaseUser | AnonymousUser, movie_ids: Iterable[int]) -> dict[int, MovieState]:
-    """The viewer's rating and feedback for each movie: two queries however many movies."""
-    ids = list(movie_ids)
+    """The viewer's rating and feedback for each movie: one query however many movies.
+
+    Written as SQL: every row of cards reads it, and the ORM took a millisecond to compile its two queries (or
+    their UNION), twice what the database takes to answer them in one round trip.
+    """
+    ids = list(dict.fromkeys(movie_ids))
     if not user.is_authenticated or not ids:
         return {}
-    scores = dict(Rating.objects.filter(user=user, movie_id__in=ids).values_list("movie_id", "score"))
+    rating, feedback = Rating._meta.db_table, Feedback._meta.db_table
+    among = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT movie_id, score, NULL FROM {rating} WHERE user_id = %s AND movie_id IN ({among}) UNION ALL "
+            f"SELECT movie_id, NULL, kind FROM {feedback} WHERE user_id = %s AND movie_id IN ({among}) "
+            f"AND NOT (kind = %s AND created < %s)",  # a snooze over is no snooze
+            [user.pk, *ids, user.pk, *ids, Kind.SNOOZED, timezone.now() - SNOOZE],
+        )
+        rows = cursor.fetchall()
+    scores: dict[int, float] = {}
     kinds: dict[int, set[str]] = defaultdict(set)
-    expired = Q(kind=Kind.SNOOZED, created__lt=timezone.now() - SNOOZE)  # a snooze over is no snooze
-    feedback = Feedback.objects.filter(user=user, movie_id__in=ids).exclude(expired)
-    for movie_id, kind in feedback.values_list("movie_id", "kind"):
-        kinds[movie_id].add(kind)
+    for movie_id, score, kind in rows:
+        if kind is None:
+            scores[movie_id] = float(score)
+        else:
+            kinds[movie_id].add(kind)
     return {
         movie_id: MovieState(rating=scores.get(movie_id), kinds=frozenset(kinds.get(movie_id, ())))
         for movie_id in ids
