@@ -19,6 +19,7 @@ from django.template.defaultfilters import floatformat
 from django.urls import get_script_prefix, reverse
 from jinja2 import Environment
 
+from catalog.models import Movie
 from catalog.templatetags.movies import feedback_buttons, initials, poster_hues, star_buttons, stars_text
 
 
@@ -44,15 +45,28 @@ def _fixed_url(prefix: str, name: str) -> str:
     return reverse(name)
 
 
+def movie_url(movie: Movie) -> str:
+    """``movie.get_absolute_url()``, kept per script prefix: each card links to its movie three times."""
+    return _movie_url(get_script_prefix(), movie.pk)
+
+
+@functools.lru_cache(maxsize=8192)
+def _movie_url(prefix: str, pk: int) -> str:
+    return Movie(pk=pk).get_absolute_url()
+
+
 @receiver(setting_changed)
 def _urls_changed(*, setting: str, **kwargs: Any) -> None:
     if setting == "ROOT_URLCONF":  # a test's own URLs: Django empties its resolver caches then, and so do we
         _fixed_url.cache_clear()
+        _movie_url.cache_clear()
 
 
 def environment(**options: Any) -> Environment:
     env = Environment(**options)
-    env.globals.update(url=url, back=back, star_buttons=star_buttons, feedback_buttons=feedback_buttons)
+    env.globals.update(
+        url=url, movie_url=movie_url, star_buttons=star_buttons, feedback_buttons=feedback_buttons
+    )
     env.filters.update(
         floatformat=floatformat, poster_hues=poster_hues, initials=initials, stars_text=stars_text, pluralize=pluralize
     )

@@ -43,7 +43,23 @@ def star_buttons(rating: float | None, examples: Mapping[float, Sequence[str]] |
     than in a template loop: a row draws 120 of them.
     """
     # A page's cards share the person's examples and most share a rating (none yet): each control is built once.
-    return _star_buttons(rating, tuple((score, tuple(titles)) for score, titles in sorted((examples or {}).items())))
+    return _star_buttons(rating, examples.key if isinstance(examples, StarHints) else _hints_key(examples))
+
+
+class StarHints:
+    """A person's star hints (``examples`` as ``star_buttons`` takes them, possibly lazy), put in the hashable form
+    that the built controls are kept by when first needed, once for all the cards of a page."""
+
+    def __init__(self, examples: Mapping[float, Sequence[str]] | None) -> None:
+        self.examples = examples
+
+    @functools.cached_property
+    def key(self) -> tuple[tuple[float, tuple[str, ...]], ...]:
+        return _hints_key(self.examples)
+
+
+def _hints_key(examples: Mapping[float, Sequence[str]] | None) -> tuple[tuple[float, tuple[str, ...]], ...]:
+    return tuple((score, tuple(titles)) for score, titles in sorted((examples or {}).items()))
 
 
 @functools.lru_cache(maxsize=4096)

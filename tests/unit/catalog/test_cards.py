@@ -9,10 +9,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
+from django_htmx.middleware import HtmxDetails
 
 from ratings.models import Rating
-from ratings.selectors import MovieState, Tile
-from tests.factories import MovieFactory, UserFactory
+from ratings.selectors import MovieState, Tile, rating_examples
+from tests.factories import MovieFactory, RatingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -81,10 +82,44 @@ def test_a_hidden_or_snoozed_card_offers_its_undo():
     assert f'action="{reverse("ratings:feedback_remove")}"' in heat
 
 
-@override_settings(ROOT_URLCONF="tests.unit.catalog.prefixed_urls")
 def test_the_cards_urls_follow_the_url_configuration():
-    body = _draw([Tile(MovieFactory(title="Heat"))], user=UserFactory())
+    movie = MovieFactory(title="Heat")
+    plain = _draw([Tile(movie)], user=UserFactory())
+    with override_settings(ROOT_URLCONF="tests.unit.catalog.prefixed_urls"):
+        body = _draw([Tile(movie)], user=UserFactory())
+        link = movie.get_absolute_url()
     assert 'action="/prefixed/me/rate/"' in body
+    assert link.startswith("/prefixed/") and body.count(f'href="{link}"') == 2
+    assert f'href="{link}"' not in plain and plain.count(f'href="{movie.get_absolute_url()}"') == 2
+
+
+def test_a_row_drawn_in_one_go_is_the_cards_drawn_one_by_one():
+    # given a person with star hints, and tiles in every state a card can show
+    person = UserFactory()
+    RatingFactory(user=person, movie=MovieFactory(title="Alien"), score=4.0)
+    tiles = [
+        Tile(MovieFactory(title="Heat"), MovieState(rating=3.5, kinds=frozenset({"watchlist"})), "Because", 3.25),
+        Tile(MovieFactory(title="Ran"), average=(4.05, 12)),
+        Tile(MovieFactory(title="Gone"), MovieState(kinds=frozenset({"not_interested"}))),
+        Tile(MovieFactory(title="Later"), MovieState(kinds=frozenset({"snoozed"}))),
+    ]
+    request = RequestFactory().get("/recommendations/rows/top-picks/", headers={"HX-Request": "true"})
+    request.META["HTTP_HX_CURRENT_URL"] = "http://testserver/?page=2"
+    request.user = person
+    request.htmx = HtmxDetails(request)
+    context = {"tiles": tiles, "user": person, "request": request, "rating_examples": rating_examples(user=person)}
+
+    # when the row is drawn by the cards tag, and card by card
+    at_once = Template("{% load cards %}{% cards tiles %}").render(Context(context))
+    one_by_one = ROW.render(Context(context))
+
+    # then the markup is the same (each render masks the CSRF token afresh), star hints and way back included
+    def unmasked(body: str) -> str:
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken"', body)
+
+    assert unmasked(at_once) == unmasked(one_by_one)
+    assert at_once.count('id="card-') == 4 and "like your Alien" in at_once
+    assert at_once.count('name="next" value="/?page=2"') == 6  # each form: stars, feedback and two undos
 
 
 def test_a_card_drawn_without_a_request_has_no_csrf_field():
