@@ -64,9 +64,7 @@ def _urls_changed(*, setting: str, **kwargs: Any) -> None:
 
 def environment(**options: Any) -> Environment:
     env = Environment(**options)
-    env.globals.update(
-        url=url, movie_url=movie_url, star_buttons=star_buttons, feedback_buttons=feedback_buttons
-    )
+    env.globals.update(url=url, movie_url=movie_url, star_buttons=star_buttons, feedback_buttons=feedback_buttons)
     env.filters.update(
         floatformat=floatformat, poster_hues=poster_hues, initials=initials, stars_text=stars_text, pluralize=pluralize
     )
