@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -117,11 +117,18 @@ def movie_state(*, user: AbstractBaseUser | AnonymousUser, movie: Movie) -> Movi
     return movie_states(user=user, movie_ids=[movie.pk]).get(movie.pk, MovieState())
 
 
-def card_tiles(*, user: AbstractBaseUser | AnonymousUser, cards: Sequence[CardLike]) -> list[Tile]:
-    """Tiles for recommendation cards; a constant number of queries (genres, ratings, feedback)."""
+def card_tiles(
+    *, user: AbstractBaseUser | AnonymousUser, cards: Sequence[CardLike], states: Mapping[int, MovieState] | None = None
+) -> list[Tile]:
+    """Tiles for recommendation cards; a constant number of queries (genres, what the viewer said about them).
+
+    ``states`` is what the viewer said about the cards' movies when the caller knows it already (a row of the
+    home page: ``recommender.services.recommend_row``); it is read otherwise.
+    """
     movies = [card.movie for card in cards]
     prefetch_related_objects(movies, "genres")
-    states = movie_states(user=user, movie_ids=[movie.pk for movie in movies])
+    if states is None:
+        states = movie_states(user=user, movie_ids=[movie.pk for movie in movies])
     return [
         Tile(
             movie=card.movie,

@@ -21,6 +21,7 @@ from django.db.models import Count, Max, QuerySet, Sum
 
 from catalog.models import Genre, Movie
 from ratings.models import Feedback, Profile, Rating
+from ratings.selectors import rating_examples
 from recommender.data import history_for_user
 from recommender.models import ModelVersion
 from recommender.rows.inputs import DAMPING, TRENDING_WINDOW, CatalogSnapshot, PersonState, Preferences, RatingStats
@@ -176,7 +177,8 @@ def _build_stats(catalog: CatalogSnapshot, fingerprint: tuple) -> RatingStats:
 
 
 def person_state(user: AbstractBaseUser) -> PersonState:
-    """The person's current ratings, feedback and favourite genres: three queries, never cached."""
+    """The person's current ratings, feedback and favourite genres: three queries, never cached (their star hints
+    are a fourth, when first read)."""
     feedback: dict[str, list[tuple[int, float]]] = defaultdict(list)
     rows = (
         Feedback.objects.filter(user_id=user.pk).order_by("-created", "-id").values_list("movie_id", "kind", "created")
@@ -192,6 +194,7 @@ def person_state(user: AbstractBaseUser) -> PersonState:
         feedback=dict(feedback),
         favourite_genres=tuple(sorted(favourites)),
         preferences=preferences_of(user),
+        star_hints_read=lambda: rating_examples(user=user),
     )
 
 

@@ -82,9 +82,11 @@ def row(request: HttpRequest, key: str) -> HttpResponse:
     online.row_shown(request.user, found)
     context = {
         "row": found,
-        "tiles": card_tiles(user=request.user, cards=found.cards),
+        "tiles": card_tiles(user=request.user, cards=found.cards, states=found.said),
         "updated": request.GET.get("updated") == "1",
     }
+    if found.star_hints is not None:  # read with the row's state, instead of by the context processor
+        context["rating_examples"] = found.star_hints
     return page_or_partial(request, "recommender/row.html", "recommender/_row.html", context)
 
 

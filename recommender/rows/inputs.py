@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -115,6 +116,13 @@ class PersonState:
     feedback: dict[str, list[tuple[int, float]]]  # kind -> [(movie id, timestamp)], newest first
     favourite_genres: tuple[int, ...]  # genre pks
     preferences: Preferences = field(default_factory=Preferences)
+    #: Reads the person's star hints (score -> titles they gave it) when a card first needs them.
+    star_hints_read: Callable[[], Mapping[float, list[str]]] | None = field(default=None, repr=False)
+
+    @cached_property
+    def star_hints(self) -> Mapping[float, list[str]]:
+        """The star controls' hints, read once for every row drawn from this state (none when nothing reads them)."""
+        return self.star_hints_read() if self.star_hints_read is not None else {}
 
     @cached_property
     def digest(self) -> str:

@@ -15,7 +15,10 @@ from django.http import Http404
 from recommender.rows.builders import BUILDERS, Candidates, RowSpec
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from catalog.models import Movie
+    from ratings.selectors import MovieState
     from recommender.rows.person import Taste
 
 
@@ -36,6 +39,11 @@ class Row:
     #: During an experiment: its id, and the arm ("a" or "b") that put each movie in this row.
     experiment_id: int | None = None
     arms: dict[int, str] = field(default_factory=dict)
+    #: For a signed-in person, from the state the row was ranked from, so that drawing its cards reads neither
+    #: again: what they said about each card's movie (by movie id; none said, none there) and their star hints
+    #: (read when first drawn). None: not known here (``ratings.selectors.card_tiles`` reads them).
+    said: Mapping[int, MovieState] | None = None
+    star_hints: Mapping[float, list[str]] | None = None
 
     @property
     def seed_movie_id(self) -> int | None:

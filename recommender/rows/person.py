@@ -107,6 +107,34 @@ class Taste:
     def feedback_ids(self, kind: str) -> list[int]:
         return self.state.feedback_ids(kind) if self.state else []
 
+    def said(self, movie_ids: Iterable[int]) -> dict[int, tuple[float | None, frozenset[str]]]:
+        """(rating, feedback kinds) for each of ``movie_ids`` the person said anything about, a snooze over being
+        none: what ``ratings.selectors.movie_states`` reads, from the state this Taste was made from."""
+        if self.state is None:
+            return {}
+        since = time.time() - SNOOZE.total_seconds()
+        said = {}
+        for movie in movie_ids:
+            rating = self._ratings.get(movie)
+            kinds = frozenset(
+                kind for kind, at in self._feedback.get(movie, ()) if kind != FeedbackKind.SNOOZED or at >= since
+            )
+            if rating is not None or kinds:
+                said[movie] = (rating, kinds)
+        return said
+
+    @cached_property
+    def _ratings(self) -> dict[int, float]:
+        return dict(zip(self.state.history.item_ids.tolist(), self.state.history.ratings.tolist(), strict=True))
+
+    @cached_property
+    def _feedback(self) -> dict[int, list[tuple[str, float]]]:
+        by_movie: dict[int, list[tuple[str, float]]] = {}
+        for kind, given in self.state.feedback.items():
+            for movie, at in given:
+                by_movie.setdefault(movie, []).append((kind, at))
+        return by_movie
+
     @cached_property
     def history(self) -> History:
         """What every model folds in: :func:`fold_in_history` of the person."""

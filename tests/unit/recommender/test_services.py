@@ -7,6 +7,7 @@ replaced only to hand those fitted models to the services).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import numpy as np
@@ -15,9 +16,12 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from catalog.models import Movie
+from ratings.choices import SNOOZE
 from ratings.models import Feedback, Rating
+from ratings.selectors import movie_states, rating_examples
 from ratings.services import feedback_add, rating_upsert
 from recommender import services
 from recommender.algorithms import build
@@ -165,6 +169,41 @@ def test_watchlist_row_lists_saved_movies_only_there(serving, alice):
     assert ids(rows["watchlist"].cards) == [saved.pk]
     assert rows["watchlist"].cards[0].reason == "On your watchlist"
     assert page_ids(rows.values()).count(saved.pk) == 1
+
+
+def test_a_row_brings_what_the_person_said_about_its_movies_and_their_star_hints_as_the_database_has_them(
+    serving, alice
+):
+    # given movies on alice's watchlist, one also marked more like this, one snoozed long ago, one just now
+    saved, liked, old, new = (serving.drama_movies[i] for i in (7, 8, 9, 10))
+    FeedbackFactory(user=alice, movie=saved, kind=Feedback.Kind.WATCHLIST)
+    FeedbackFactory(user=alice, movie=liked, kind=Feedback.Kind.WATCHLIST)
+    FeedbackFactory(user=alice, movie=liked, kind=Feedback.Kind.MORE_LIKE_THIS)
+    FeedbackFactory(user=alice, movie=old, kind=Feedback.Kind.WATCHLIST)
+    FeedbackFactory(user=alice, movie=old, kind=Feedback.Kind.SNOOZED)
+    Feedback.objects.filter(movie=old, kind=Feedback.Kind.SNOOZED).update(
+        created=timezone.now() - SNOOZE - timedelta(days=1)
+    )
+    FeedbackFactory(user=alice, movie=new, kind=Feedback.Kind.WATCHLIST)
+    FeedbackFactory(user=alice, movie=new, kind=Feedback.Kind.SNOOZED)
+
+    # when rows are drawn
+    watchlist = services.recommend_row(user=alice, key="watchlist", limit=10)
+    top = services.recommend_row(user=alice, key="top-picks", limit=10)
+
+    # then each says what the database says about its movies, with no query to read it, and the star hints too
+    for row in (watchlist, top):
+        movies = ids(row.cards)
+        with CaptureQueriesContext(connection) as queries:
+            said = dict(row.said)
+        assert len(queries) == 0
+        assert said == movie_states(user=alice, movie_ids=movies)
+    assert {saved.pk, liked.pk, old.pk} <= set(watchlist.said)
+    assert watchlist.said[liked.pk].kinds == {Feedback.Kind.WATCHLIST, Feedback.Kind.MORE_LIKE_THIS}
+    assert watchlist.said[old.pk].kinds == {Feedback.Kind.WATCHLIST}  # that snooze is over
+    assert dict(top.star_hints) == rating_examples(user=alice) != {}
+    # and a visitor's rows know nothing of the kind
+    assert services.recommend_row(user=None, key="popular", limit=3).said is None
 
 
 # -- cold start and fallbacks ----------------------------------------------------------------------------------------
