@@ -34,32 +34,28 @@ def initials(movie: Movie) -> str:
     return "".join(word[0] for word in significant[:2]).upper()
 
 
-def star_buttons(rating: float | None, examples: Mapping[float, Sequence[str]] | None) -> SafeString:
+def star_buttons(rating: float | None, hints: StarHints) -> SafeString:
     """The ten half-star submit buttons of a star control, lit up to ``rating``.
 
-    Rating support: each button's hint names one or two movies this person gave that score (``examples``,
+    Rating support: each button's hint names one or two movies this person gave that score (``hints``,
     ``ratings.selectors.rating_examples``): the title on hover, and on keyboard focus the same words drawn
     from ``data-hint`` (a title shows only to the mouse), so ratings stay consistent. Built here rather
     than in a template loop: a row draws 120 of them.
     """
     # A page's cards share the person's examples and most share a rating (none yet): each control is built once.
-    return _star_buttons(rating, examples.key if isinstance(examples, StarHints) else _hints_key(examples))
+    return _star_buttons(rating, hints.key)
 
 
 class StarHints:
-    """A person's star hints (``examples`` as ``star_buttons`` takes them, possibly lazy), put in the hashable form
-    that the built controls are kept by when first needed, once for all the cards of a page."""
+    """A person's star hints (score -> titles, possibly lazy), put in the hashable form that the built star
+    controls are kept by when first needed, once for all the cards of a page (``cards.draw``)."""
 
     def __init__(self, examples: Mapping[float, Sequence[str]] | None) -> None:
         self.examples = examples
 
     @functools.cached_property
     def key(self) -> tuple[tuple[float, tuple[str, ...]], ...]:
-        return _hints_key(self.examples)
-
-
-def _hints_key(examples: Mapping[float, Sequence[str]] | None) -> tuple[tuple[float, tuple[str, ...]], ...]:
-    return tuple((score, tuple(titles)) for score, titles in sorted((examples or {}).items()))
+        return tuple((score, tuple(titles)) for score, titles in sorted((self.examples or {}).items()))
 
 
 @functools.lru_cache(maxsize=4096)

@@ -109,15 +109,16 @@ class Taste:
 
     def said(self, movie_ids: Iterable[int]) -> dict[int, tuple[float | None, frozenset[str]]]:
         """(rating, feedback kinds) for each of ``movie_ids`` the person said anything about, a snooze over being
-        none: what ``ratings.selectors.movie_states`` reads, from the state this Taste was made from."""
+        none (``snoozed_ids``): what ``ratings.selectors.movie_states`` reads, from the state this Taste was made
+        from."""
         if self.state is None:
             return {}
-        since = time.time() - SNOOZE.total_seconds()
+        snoozed = set(self.snoozed_ids)
         said = {}
         for movie in movie_ids:
             rating = self._ratings.get(movie)
             kinds = frozenset(
-                kind for kind, at in self._feedback.get(movie, ()) if kind != FeedbackKind.SNOOZED or at >= since
+                kind for kind in self._kinds.get(movie, ()) if kind != FeedbackKind.SNOOZED or movie in snoozed
             )
             if rating is not None or kinds:
                 said[movie] = (rating, kinds)
@@ -128,11 +129,12 @@ class Taste:
         return dict(zip(self.state.history.item_ids.tolist(), self.state.history.ratings.tolist(), strict=True))
 
     @cached_property
-    def _feedback(self) -> dict[int, list[tuple[str, float]]]:
-        by_movie: dict[int, list[tuple[str, float]]] = {}
+    def _kinds(self) -> dict[int, list[str]]:
+        """Movie id -> the kinds of feedback the person gave it."""
+        by_movie: dict[int, list[str]] = {}
         for kind, given in self.state.feedback.items():
-            for movie, at in given:
-                by_movie.setdefault(movie, []).append((kind, at))
+            for movie, _ in given:
+                by_movie.setdefault(movie, []).append(kind)
         return by_movie
 
     @cached_property
