@@ -1,10 +1,11 @@
 """Impressions, interactions and the running experiment: the Django side of ``recommender.experiments``.
 
 - **Impressions** are buffered, not written by the request: with ``REDIS_URL`` set, one RPUSH per row onto a
-  Redis list; ``flush_impressions`` (a Celery beat task every few seconds, and before an interaction is
-  attributed) moves them into the database in batches under a lock. Each impression carries a UUID, so a
-  flusher that dies between its insert and its trim loses nothing and duplicates nothing: the next one inserts
-  the same batch again and the unique key drops the copies. Without Redis (``make demo``), or when Redis is
+  Redis list, one JSON entry holding the row's cards in order; ``flush_impressions`` (a Celery beat task every
+  few seconds, and before an interaction is attributed) moves them into the database in batches under a lock.
+  Each row carries a UUID and each card's key is derived from it (``row_impressions``), so a flusher that dies
+  between its insert and its trim loses nothing and duplicates nothing: the next one inserts the same batch
+  again and the unique key drops the copies. Without Redis (``make demo``), or when Redis is
   down, they are written at once: an outage costs a few milliseconds, never an event.
 - **Interactions**: a rating, a watchlist add or a hide is credited to the newest impression of that movie to
   that person within ATTRIBUTION_WINDOW.
@@ -34,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 IMPRESSIONS_KEY = "movierec:impressions"
 FLUSH_LOCK = "movierec:impressions:flush"
-FLUSH_BATCH = 2000
+#: Rows moved per insert (a row is up to a page's worth of cards).
+FLUSH_BATCH = 200
 ATTRIBUTION_WINDOW = timedelta(days=1)
 EXPERIMENT_TTL = 5.0
 
@@ -138,29 +140,44 @@ def impressions_log(*, user_id: int, row: str, movie_ids: list[int], arms: dict[
     if version_id is None:
         family = ROW_FAMILIES.get(row.split("-", 1)[0] if row.startswith("because") else row)
         version_id = active_version_id(family) if family else None
-    shown = timezone.now().isoformat()
-    events = [
-        {
-            "key": uuid.uuid4().hex,
-            "user_id": user_id,
-            "movie_id": int(movie),
-            "row": row,
-            "position": position,
-            "version_id": version_id,
-            "experiment_id": experiment_id,
-            "arm": (arms or {}).get(int(movie), ""),
-            "shown": shown,
-        }
-        for position, movie in enumerate(movie_ids, start=1)
-    ]
+    entry = {
+        "key": uuid.uuid4().hex,
+        "user_id": user_id,
+        "row": row,
+        "version_id": version_id,
+        "experiment_id": experiment_id,
+        "shown": timezone.now().isoformat(),
+        "movies": [int(movie) for movie in movie_ids],
+        "arms": {str(movie): arm for movie, arm in (arms or {}).items()},
+    }
     client = buffer_client()
     if client is not None:
         try:
-            client.rpush(IMPRESSIONS_KEY, *(json.dumps(event) for event in events))
+            client.rpush(IMPRESSIONS_KEY, json.dumps(entry))
             return
         except Exception:  # Redis is down: write them now rather than lose them
-            logger.warning("Redis unavailable for impressions; writing %d directly", len(events))
-    _write(events)
+            logger.warning("Redis unavailable for impressions; writing %d directly", len(movie_ids))
+    _write(row_impressions(entry))
+
+
+def row_impressions(entry: dict) -> list[dict]:
+    """A buffered row's impressions, one per card in order; each card's key is derived from the row's key, so the
+    same entry flushed twice gives the same keys. An entry buffered one card at a time passes through."""
+    if "movies" not in entry:
+        return [entry]
+    row_key = uuid.UUID(entry["key"])
+    fields = {name: entry[name] for name in ("user_id", "row", "version_id", "experiment_id", "shown")}
+    arms = entry["arms"]
+    return [
+        {
+            **fields,
+            "key": uuid.uuid5(row_key, str(position)).hex,
+            "movie_id": movie,
+            "position": position,
+            "arm": arms.get(str(movie), ""),
+        }
+        for position, movie in enumerate(entry["movies"], start=1)
+    ]
 
 
 def row_shown(user, row) -> None:
@@ -216,9 +233,10 @@ def flush_impressions() -> int:
     try:
         with client.lock(FLUSH_LOCK, timeout=60, blocking_timeout=5):
             while batch := client.lrange(IMPRESSIONS_KEY, 0, FLUSH_BATCH - 1):
-                _write([json.loads(item) for item in batch])
+                events = [event for item in batch for event in row_impressions(json.loads(item))]
+                _write(events)
                 client.ltrim(IMPRESSIONS_KEY, len(batch), -1)  # only after the insert committed
-                moved += len(batch)
+                moved += len(events)
     except Exception:
         logger.exception("Could not flush impressions (they stay buffered in Redis)")
     return moved

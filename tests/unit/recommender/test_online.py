@@ -148,6 +148,54 @@ def test_buffered_impressions_survive_a_flusher_that_dies_between_insert_and_tri
 
 
 @needs_redis
+def test_a_row_is_buffered_as_one_entry_and_flushed_as_its_cards_in_order_with_their_arms(serving, alice):
+    bob = UserFactory()
+    online.impressions_log(user_id=alice.pk, row="top-picks", movie_ids=[7, 3, 9], arms={3: "b", 7: "a"})
+    online.impressions_log(user_id=bob.pk, row="up-next", movie_ids=[3])
+    client = online.buffer_client()
+    assert client.llen(online.IMPRESSIONS_KEY) == 2  # one entry (one RPUSH) per row, not per card
+
+    assert online.flush_impressions() == 4
+
+    stored = Impression.objects.order_by("user_id", "position").values_list(
+        "user_id", "row", "position", "movie_id", "arm"
+    )
+    assert list(stored) == [
+        (alice.pk, "top-picks", 1, 7, "a"),
+        (alice.pk, "top-picks", 2, 3, "b"),
+        (alice.pk, "top-picks", 3, 9, ""),
+        (bob.pk, "up-next", 1, 3, ""),
+    ]
+    assert len({key for key in Impression.objects.values_list("key", flat=True)}) == 4
+
+
+def test_a_buffered_rows_card_keys_are_the_same_each_time_it_is_read_and_differ_between_rows():
+    entry = {"key": "0" * 31 + "1", "user_id": 1, "row": "top-picks", "version_id": None, "experiment_id": None,
+             "shown": "2026-12-07T06:00:00+00:00", "movies": [5, 6], "arms": {}}  # fmt: skip
+    other = {**entry, "key": "0" * 31 + "2"}
+
+    keys = [event["key"] for event in online.row_impressions(entry)]
+
+    assert keys == [event["key"] for event in online.row_impressions(dict(entry))]
+    assert len(set(keys) | {event["key"] for event in online.row_impressions(other)}) == 4
+
+
+@needs_redis
+def test_an_impression_buffered_one_card_per_entry_by_an_earlier_release_is_still_flushed(serving, alice):
+    import json
+    import uuid
+
+    card = {"key": uuid.uuid4().hex, "user_id": alice.pk, "movie_id": 4, "row": "popular", "position": 2,
+            "version_id": None, "experiment_id": None, "arm": "", "shown": "2026-12-07T06:00:00+00:00"}  # fmt: skip
+    online.buffer_client().rpush(online.IMPRESSIONS_KEY, json.dumps(card))
+
+    assert online.flush_impressions() == 1
+    assert list(Impression.objects.values_list("user_id", "row", "position", "movie_id")) == [
+        (alice.pk, "popular", 2, 4)
+    ]
+
+
+@needs_redis
 def test_an_impression_of_a_deleted_person_does_not_block_the_buffer(serving, alice):
     gone = UserFactory()
     online.impressions_log(user_id=gone.pk, row="top-picks", movie_ids=[1])
