@@ -381,8 +381,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "movierec.api.pagination.Pagination",
     "PAGE_SIZE": API_PAGE_SIZE,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # DRF's rates, counted in one cache operation a request (movierec.api.throttling).
+        "movierec.api.throttling.AnonWindowThrottle",
+        "movierec.api.throttling.UserWindowThrottle",
         "rest_framework.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {

@@ -82,6 +82,8 @@ def rates(monkeypatch):
     a scope not named is not throttled."""
     # A name of its own: local-memory caches of one name share their entries.
     monkeypatch.setattr(SimpleRateThrottle, "cache", LocMemCache(f"throttle-test-{uuid.uuid4()}", {}))
+    # A clock that stands still, halfway through a minute and an hour: no rate's window turns during a test.
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: 1_800_001_830.0)
 
     def set_rates(**scopes: str) -> None:
         unlimited = {"anon": None, "user": None, "auth": None, "signup": None}

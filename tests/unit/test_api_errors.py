@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from django.core.cache.backends.locmem import LocMemCache
+from rest_framework.throttling import SimpleRateThrottle
 
 from catalog import api as catalog_api
 from movierec.lib.env import EnvError, env_rate
@@ -70,6 +74,57 @@ def test_signed_in_requests_have_their_own_budget(user, api_as, api_client, rate
 
     # Then they get their own three before being throttled
     assert statuses == [200, 200, 200, 429]
+
+
+class CountingCache(LocMemCache):
+    """A local-memory cache that counts the operations a request makes on it."""
+
+    def __init__(self) -> None:
+        super().__init__(f"throttle-count-{uuid.uuid4()}", {})
+        self.operations = 0
+
+    def get(self, *args, **kwargs):
+        self.operations += 1
+        return super().get(*args, **kwargs)
+
+    def set(self, *args, **kwargs):
+        self.operations += 1
+        return super().set(*args, **kwargs)
+
+    def add(self, *args, **kwargs):
+        self.operations += 1
+        return super().add(*args, **kwargs)
+
+    def incr(self, *args, **kwargs):
+        self.operations += 1
+        return super().incr(*args, **kwargs)
+
+
+def test_a_signed_in_request_costs_the_throttles_one_cache_operation(user, api_as, rates, monkeypatch):
+    rates(anon="100/minute", user="100/minute")
+    counting = CountingCache()
+    monkeypatch.setattr(SimpleRateThrottle, "cache", counting)
+    client = api_as(user)
+    client.get("/api/v1/me/")  # the window's first request also creates its counter
+
+    counting.operations = 0
+    client.get("/api/v1/me/")
+    client.get("/api/v1/me/")
+
+    assert counting.operations == 2
+
+
+def test_a_spent_budget_comes_back_when_the_rates_period_turns(user, api_as, rates, monkeypatch):
+    rates(user="2/minute")
+    client = api_as(user)
+    statuses = [client.get("/api/v1/me/").status_code for _ in range(3)]
+    refused = client.get("/api/v1/me/")
+
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: 1_800_001_860.0)  # 30 s later: the next minute
+
+    assert statuses == [200, 200, 429]
+    assert int(refused.headers["Retry-After"]) == 30  # until the minute turns
+    assert [client.get("/api/v1/me/").status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_sign_in_attempts_have_a_tighter_scope(api_client, rates):
