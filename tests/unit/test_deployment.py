@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -84,6 +85,35 @@ def test_check_deploy_is_clean_with_the_production_variables_of_env_example(tmp_
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(("threshold", "options"), [(None, {"server_side_binding": True, "prepare_threshold": 5}),
+                                                    ("0", {})])  # fmt: skip
+def test_on_postgresql_recurring_statements_are_prepared_unless_turned_off(tmp_path, threshold, options):
+    env = {**PRODUCTION, "DATABASE_URL": "postgres://app@db.example.org:5432/movierec"}
+    if threshold is not None:
+        env["DB_PREPARE_THRESHOLD"] = threshold
+
+    values = settings_of(env, tmp_path, "DATABASES")
+
+    assert ast.literal_eval(values["DATABASES"])["default"].get("OPTIONS", {}) == options
+
+
+@pytest.mark.django_db
+def test_a_statement_run_on_every_api_call_is_planned_once_per_connection(user, api_as):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    client = api_as(user)
+    for _ in range(6):
+        assert client.get("/api/v1/me/").status_code == 200
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+
+    assert any("accounts_devicetoken" in statement for statement in prepared), prepared
 
 
 def test_with_redis_url_set_but_redis_down_the_process_still_uses_redis(tmp_path):
