@@ -76,6 +76,16 @@ def test_signed_in_requests_have_their_own_budget(user, api_as, api_client, rate
     assert statuses == [200, 200, 200, 429]
 
 
+def _counted(name: str):
+    """``LocMemCache``'s operation ``name``, counted in the cache's ``operations``."""
+
+    def operation(cache: CountingCache, *args, **kwargs):
+        cache.operations += 1
+        return getattr(LocMemCache, name)(cache, *args, **kwargs)
+
+    return operation
+
+
 class CountingCache(LocMemCache):
     """A local-memory cache that counts the operations a request makes on it."""
 
@@ -83,21 +93,7 @@ class CountingCache(LocMemCache):
         super().__init__(f"throttle-count-{uuid.uuid4()}", {})
         self.operations = 0
 
-    def get(self, *args, **kwargs):
-        self.operations += 1
-        return super().get(*args, **kwargs)
-
-    def set(self, *args, **kwargs):
-        self.operations += 1
-        return super().set(*args, **kwargs)
-
-    def add(self, *args, **kwargs):
-        self.operations += 1
-        return super().add(*args, **kwargs)
-
-    def incr(self, *args, **kwargs):
-        self.operations += 1
-        return super().incr(*args, **kwargs)
+    get, set, add, incr = _counted("get"), _counted("set"), _counted("add"), _counted("incr")
 
 
 def test_a_signed_in_request_costs_the_throttles_one_cache_operation(user, api_as, rates, monkeypatch):
