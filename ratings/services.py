@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Genre, Movie
+from movierec.lib.db import in_batches
 from ratings.choices import PREFERENCE_DEFAULTS
 from ratings.models import SCORES, Feedback, Profile, Rating
 
@@ -143,8 +144,10 @@ def ratings_import(*, user: AbstractBaseUser, scores: Iterable[tuple[int, float]
     Returns (added, kept). Listeners hear once, after the commit.
     """
     wanted = {int(movie): score_validate(score) for movie, score in scores}
-    existing = set(Rating.objects.filter(user=user, movie_id__in=wanted).values_list("movie_id", flat=True))
-    known = set(Movie.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    existing, known = set(), set()
+    for batch in in_batches(list(wanted)):
+        existing.update(Rating.objects.filter(user=user, movie_id__in=batch).values_list("movie_id", flat=True))
+        known.update(Movie.objects.filter(pk__in=batch).values_list("pk", flat=True))
     now = timezone.now()
     new = [
         Rating(user=user, movie_id=movie, score=score, created=now)

@@ -18,6 +18,7 @@ databases export everything each time (``recommender.data``).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -30,6 +31,7 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 
+from movierec.lib.db import in_batches
 from ratings.columns import NAMES, Columns, rating_columns
 from ratings.models import MovieRatingStats, Rating
 
@@ -117,6 +119,7 @@ def _repaired(columns: Columns, *, changed: int) -> tuple[Columns, str]:
         return columns, f"updated: {changed:,} changed ratings read"
     if expected_count[wrong].sum() > FULL_SHARE * max(expected_count.sum(), 1):
         return rating_columns(), f"full export ({len(wrong):,} movies out of step: too many to repair)"
-    again = rating_columns(Rating.objects.filter(movie_id__in=wrong.tolist()))
+    parts = [rating_columns(Rating.objects.filter(movie_id__in=batch)) for batch in in_batches(wrong.tolist())]
+    again = functools.reduce(Columns.plus, parts)
     columns = columns.where(~np.isin(columns.movies, wrong)).plus(again)
     return columns, f"updated: {changed:,} changed ratings read, {len(wrong):,} movies read again ({len(again):,})"

@@ -24,6 +24,7 @@ from catalog.importers.signals import movielens_imported
 from catalog.importers.variants import Layout, Variant
 from catalog.models import Genre, Movie, MovieTag, Tag
 from catalog.titles import sort_title
+from movierec.lib.db import in_batches
 from ratings.columns import rating_columns
 from ratings.models import SCORES, MovieRatingStats, Profile, Rating
 
@@ -191,11 +192,10 @@ def _users_upsert(clean: CleanDataset) -> dict[int, int]:
         rows=((name, make_password(None)) for name in names.values()),
         unique_fields=[User.USERNAME_FIELD],
     )
-    created = dict(
-        User.objects.filter(**{f"{User.USERNAME_FIELD}__in": list(names.values())}).values_list(
-            User.USERNAME_FIELD, "pk"
-        )
-    )
+    created = {}
+    for batch in in_batches(list(names.values())):
+        users = User.objects.filter(**{f"{User.USERNAME_FIELD}__in": batch})
+        created.update(users.values_list(User.USERNAME_FIELD, "pk"))
     ids = {**existing, **{movielens_id: created[name] for movielens_id, name in names.items()}}
     return {user.movielens_id: ids[user.movielens_id] for user in clean.users}
 

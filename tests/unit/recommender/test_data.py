@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from movierec.lib import db
 from ratings import columns as columns_module
 from ratings.models import Rating
 from recommender.data import history_for_user, interactions_from_db, snapshot_from_db
@@ -168,9 +169,14 @@ def test_history_for_someone_without_ratings_is_empty():
     assert len(history_for_user(UserFactory())) == 0
 
 
-def test_the_incremental_snapshot_equals_a_full_export_after_ratings_are_added_changed_and_deleted(settings, tmp_path):
+@pytest.mark.parametrize("batch", [None, 2], ids=["one query", "movies read again in batches of two"])
+def test_the_incremental_snapshot_equals_a_full_export_after_ratings_are_added_changed_and_deleted(
+    settings, tmp_path, monkeypatch, batch
+):
     # given a saved snapshot of ten people's ratings of thirty movies
     settings.MODEL_DIR = tmp_path
+    if batch:
+        monkeypatch.setattr(db, "IN_BATCH", batch)
     people, films = UserFactory.create_batch(10), MovieFactory.create_batch(30)
     for i, person in enumerate(people):
         for k in range(10):
