@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from ratings.models import Rating
 from recommender import artifacts
-from recommender.algorithms import build
+from recommender.algorithms import build, components
 from recommender.algorithms.base import Recommender, set_progress
 from recommender.algorithms.interactions import Interactions
 from recommender.data import snapshot_from_db
@@ -513,23 +513,27 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
             started = time.perf_counter()
             split = holdout_split(data)
             metrics, holdout_models = {}, {}
-            for name in names:
-                holdout_models[name] = build(name, **params[name])
-                holdout_models[name].validation = split.test  # torch models report their loss on it per epoch
-                holdout_models[name].fit(split.train)
-                result = evaluate_split(holdout_models[name], split, PROTOCOLS["temporal"])
-                metrics[name] = {key: result.get(key) for key in STORED_METRICS}
-                say(f"{version.label}: {name} holdout " + _figures(metrics[name]))
-            if Role.TOP_PICKS in FAMILIES[family].roles.values() and settings.MEASURE_SERVED_ROWS:
-                version.row_metrics = _served_rows(family, holdout_models, split, fast=fast)
-                say(f"{version.label}: rows on the holdout: " + _row_figures(version.row_metrics))
+            # A component fitted on the holdout's training part is fitted once, however many of the blends and
+            # the replayed families hold it.
+            with components.fits_shared():
+                for name in names:
+                    holdout_models[name] = build(name, **params[name])
+                    holdout_models[name].validation = split.test  # torch models report their loss on it per epoch
+                    holdout_models[name].fit(split.train)
+                    result = evaluate_split(holdout_models[name], split, PROTOCOLS["temporal"])
+                    metrics[name] = {key: result.get(key) for key in STORED_METRICS}
+                    say(f"{version.label}: {name} holdout " + _figures(metrics[name]))
+                if Role.TOP_PICKS in FAMILIES[family].roles.values() and settings.MEASURE_SERVED_ROWS:
+                    version.row_metrics = _served_rows(family, holdout_models, split, fast=fast)
+                    say(f"{version.label}: rows on the holdout: " + _row_figures(version.row_metrics))
             version.eval_seconds = time.perf_counter() - started
 
-            # Refit on everything: the newest ratings are the reason this run exists.
+            # Refit on everything: the newest ratings are the reason this run exists. A stacked model keeps the
+            # weights its holdout fit learned (and was measured with), and fits its components once more.
             started = time.perf_counter()
             models: dict[str, Recommender] = {}
             for name in names:
-                models[name] = build(name, **params[name]).fit(data)
+                models[name] = build(name, **params[name]).refit(data, tuned=holdout_models[name])
                 if models[name].training_curve:  # kept with the version: the models page plots it
                     # The loss of the fit that is served; the validation loss of the same settings' holdout fit.
                     held_out = holdout_models[name].training_curve.get("validation_loss")

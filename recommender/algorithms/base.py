@@ -128,6 +128,14 @@ class Recommender(ABC):
     def fit(self, data: Interactions) -> Self:
         """Learn from ``data``; afterwards ``item_ids`` is the item vocabulary scored."""
 
+    def refit(self, data: Interactions, *, tuned: Self) -> Self:
+        """Fit on ``data``, given ``tuned``: the same settings fitted on part of it (the training holdout's).
+
+        A stacked model (the blend, the star predictor) learns its weights on ratings its components did not
+        see, which costs a second fit of every component. Its refit keeps ``tuned``'s weights and fits its
+        components once, so the weights served are the ones the holdout measured. Any other model fits."""
+        return self.fit(data)
+
     @abstractmethod
     def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:
         """Scores for ``items`` (outside ids; default ``self.item_ids``), higher is better, NaN = cannot score."""

@@ -35,7 +35,13 @@ from scipy.stats import rankdata
 
 from recommender.algorithms.base import Config, Recommender, load_arrays, progress, save_arrays
 from recommender.algorithms.baseline import require_choice, require_non_negative, require_positive
-from recommender.algorithms.components import components_fit, components_load, components_save, require_components
+from recommender.algorithms.components import (
+    components_fit,
+    components_load,
+    components_save,
+    require_components,
+    require_same_settings,
+)
 from recommender.algorithms.interactions import History, Interactions
 
 #: The components. Inner validation NDCG@10 on ml-100k (temporal, seed 0): sequence alone 0.1110, implicit_als
@@ -200,6 +206,15 @@ class Blend(Recommender):
         self.weights = self._learn_weights(data, held_out)
         self.components = self._fit_components(data, "final")
         self._context(data)
+        return self
+
+    def refit(self, data: Interactions, *, tuned: Blend) -> Self:
+        """The components fitted on all of ``data``, blended with the weights ``tuned`` learned."""
+        require_same_settings(self, tuned)
+        self._set_items(data.item_ids)
+        self.components = self._fit_components(data, "final")
+        self._context(data)
+        self.weights = tuned.weights.copy()
         return self
 
     def features(self, history: History) -> np.ndarray:

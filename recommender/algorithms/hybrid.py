@@ -20,7 +20,13 @@ import numpy as np
 
 from recommender.algorithms.base import Config, Recommender, load_arrays, progress, save_arrays
 from recommender.algorithms.baseline import clip_ratings, require_non_negative
-from recommender.algorithms.components import components_fit, components_load, components_save, require_components
+from recommender.algorithms.components import (
+    components_fit,
+    components_load,
+    components_save,
+    require_components,
+    require_same_settings,
+)
 from recommender.algorithms.interactions import History, Interactions
 
 #: The components. Validation RMSE on ml-100k's folds (a seeded 10% of each uK.base; `make tune TUNE_ARGS=
@@ -75,6 +81,16 @@ class Hybrid(Recommender):
         self._learn_ridge(train, validation)
         self.components = self._fit_components(data, "final")
         self.item_counts = np.bincount(data.items, minlength=data.n_items).astype(np.float64)
+        return self
+
+    def refit(self, data: Interactions, *, tuned: Hybrid) -> Self:
+        """The components fitted on all of ``data``, blended by the ridge ``tuned`` learned."""
+        require_same_settings(self, tuned)
+        self._set_items(data.item_ids)
+        self.components = self._fit_components(data, "final")
+        self.item_counts = np.bincount(data.items, minlength=data.n_items).astype(np.float64)
+        self.mean, self.weights = tuned.mean, tuned.weights.copy()
+        self.feature_mean, self.feature_scale = tuned.feature_mean.copy(), tuned.feature_scale.copy()
         return self
 
     def score(self, history: History, items: np.ndarray | None = None) -> np.ndarray:

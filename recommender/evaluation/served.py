@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from recommender.algorithms import build
 from recommender.algorithms.base import Recommender, progress
+from recommender.algorithms.components import fits_shared, fitted
 from recommender.algorithms.interactions import History, Interactions
 from recommender.evaluation import metrics
 from recommender.evaluation.runner import spread_over_seeds
@@ -97,11 +97,13 @@ def fit_families(
 ) -> dict:
     """Every family's members fitted on ``train``: {family: {algorithm: model}}, as training activates them.
 
-    The families in ``leave_out`` are not fitted (a caller that already has their models)."""
+    The families in ``leave_out`` are not fitted (a caller that already has their models). Inside
+    ``fits_shared``, a member that a blend already holds with the same settings (item kNN, transitions) is
+    that model, not a second fit."""
     overrides = overrides or {}
     skipped = set(leave_out)
     return {
-        family.name: {name: build(name, **overrides.get(name, {})).fit(train) for name in family.members}
+        family.name: {name: fitted(name, train, **overrides.get(name, {})) for name in family.members}
         for family in FAMILIES.values()
         if family.name not in skipped
     }
@@ -176,7 +178,8 @@ def evaluate_served(
         for split in splits_for(seed):
             seeded = {name: {"seed": seed, **(overrides or {}).get(name, {})} for name in names}
             started = time.perf_counter()
-            families = fit_families(split.train, overrides=seeded)
+            with fits_shared():
+                families = fit_families(split.train, overrides=seeded)
             if log is not None:
                 log(f"served rows, seed {seed}: families fitted in {time.perf_counter() - started:.0f} s")
             for who in new_people:

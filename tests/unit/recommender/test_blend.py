@@ -99,3 +99,30 @@ def test_the_weights_can_learn_from_each_persons_latest_ratings_each_ranked_from
     pairs = zip(seen["targets"], seen["excluded"], strict=True)
     got = sorted((int(target), np.flatnonzero(row).tolist()) for target, row in pairs)
     assert got == sorted(zip(expected_targets, expected_excluded, strict=True))
+
+
+def test_a_refit_blends_the_components_fitted_on_everything_with_the_tuned_weights():
+    # given a blend tuned on the likes but each person's latest
+    everything = planted(users=60)[0]
+    data = everything.select(everything.ratings >= 4)
+    held_out = temporal_leave_last_out(data)
+    tuned = build("blend", components=["popularity", "content"]).fit(held_out.train)
+
+    # when the same settings are refitted on everything
+    served = build("blend", components=["popularity", "content"]).refit(data, tuned=tuned)
+
+    # then the weights are the tuned ones, and the rest is what a fit on everything learns
+    fresh = build("blend", components=["popularity", "content"]).fit(data)
+    np.testing.assert_array_equal(served.weights, tuned.weights)
+    np.testing.assert_array_equal(served.log_counts, fresh.log_counts)
+    history = data.history(0)
+    np.testing.assert_allclose(served.features(history), fresh.features(history))
+    np.testing.assert_allclose(served.score(history), combine(fresh.features(history), tuned.weights, 0.0))
+
+
+def test_a_refit_refuses_a_tuned_fit_of_other_settings():
+    data = planted(users=20)[0]
+    tuned = build("blend", components=["popularity"], search_rounds=0).fit(data)
+
+    with pytest.raises(ValueError, match="same settings"):
+        build("blend", components=["popularity"], search_rounds=1).refit(data, tuned=tuned)

@@ -145,3 +145,29 @@ def test_a_movie_nobody_rated_gets_the_baselines_estimate_not_an_extrapolation()
     np.testing.assert_allclose(model.predict(history, unrated), baseline.predict(history, unrated))
     rated = np.setdiff1d(data.item_ids[data.items], history.item_ids)
     assert model.predict(history, unrated).max() <= model.predict(history, rated).max()
+
+
+def test_a_refit_keeps_the_tuned_ridge_and_fits_the_components_on_all_the_data():
+    # given a hybrid tuned on part of the ratings
+    data, _ = structured_ratings(seed=6)
+    config = HybridConfig(components=["user_mean", "baseline"])
+    tuned = Hybrid(config).fit(data.select(np.arange(len(data)) % 4 != 0))
+
+    # when the same settings are refitted on everything
+    served = Hybrid(config).refit(data, tuned=tuned)
+
+    # then the ridge is the tuned one, the components and movie counts are everything's
+    np.testing.assert_array_equal(served.weights, tuned.weights)
+    np.testing.assert_array_equal(served.feature_mean, tuned.feature_mean)
+    assert served.components[0].fitted_on == len(data) > tuned.components[0].fitted_on
+    np.testing.assert_array_equal(served.item_counts, np.bincount(data.items, minlength=data.n_items))
+    items = data.item_ids[:5]
+    assert not np.allclose(served.predict(data.history(0), items), tuned.predict(data.history(0), items))
+
+
+def test_a_refit_refuses_a_tuned_fit_of_other_settings():
+    data, _ = structured_ratings(seed=6)
+    tuned = Hybrid(HybridConfig(components=["user_mean", "baseline"])).fit(data)
+
+    with pytest.raises(ValueError, match="same settings"):
+        Hybrid(HybridConfig(components=["baseline", "user_mean"])).refit(data, tuned=tuned)

@@ -682,26 +682,44 @@ def test_a_site_without_ratings_has_nothing_to_train_and_fails_nothing(popularit
 
 
 @pytest.mark.django_db
-def test_a_blend_retrain_fits_the_blend_for_its_holdout_and_to_serve_and_not_again_for_the_rows(
+def test_a_blend_retrain_fits_each_model_once_per_data_and_serves_the_weights_it_measured(
     settings, tmp_path, monkeypatch
 ):
     # given ratings, fast settings, and the rows replayed on the holdout
     settings.MODEL_DIR, settings.RECOMMENDER_FAST, settings.MEASURE_SERVED_ROWS = tmp_path, True, True
     some_ratings(people=6)
-    blend = type(build("blend"))
-    fits = []
-    fit = blend.fit
+    blend, knn = type(build("blend")), type(build("item_knn"))
+    calls: dict[str, list] = {"fit": [], "refit": [], "knn": []}
+    fit, refit, knn_fit = blend.fit, blend.refit, knn.fit
 
-    def counted(self, data):
-        fits.append(len(data))
+    def counted_fit(self, data):
+        calls["fit"].append(len(data))
         return fit(self, data)
 
-    monkeypatch.setattr(blend, "fit", counted)
+    def counted_refit(self, data, *, tuned):
+        calls["refit"].append((len(data), tuned))
+        return refit(self, data, tuned=tuned)
+
+    def counted_knn(self, data):
+        calls["knn"].append(data)
+        return knn_fit(self, data)
+
+    monkeypatch.setattr(blend, "fit", counted_fit)
+    monkeypatch.setattr(blend, "refit", counted_refit)
+    monkeypatch.setattr(knn, "fit", counted_knn)
 
     # when the blend family retrains
     version = training.family_train(family="blend", force=True)
 
-    # then the blend was fitted twice: on the holdout's training part, then on everything; the rows' replay
-    # reused the holdout fit
+    # then the blend was fitted on the holdout's training part, and refitted on everything with that fit's
+    # weights; the rows' replay reused the holdout fit
     assert version.row_metrics
-    assert len(fits) == 2 and fits[1] == version.n_ratings > fits[0]
+    assert calls["fit"][0] < version.n_ratings and len(calls["fit"]) == 1
+    [(refitted_on, tuned)] = calls["refit"]
+    assert refitted_on == version.n_ratings
+    served = artifacts.artifact_load(version)["blend"]
+    np.testing.assert_array_equal(served.weights, tuned.weights)
+    # item kNN, held by the blend, the collaborative family and the star predictor, was fitted once per data
+    # set: the blend's validation part, the holdout's training part, the star predictor's validation part,
+    # and everything
+    assert len(calls["knn"]) == len({id(data) for data in calls["knn"]}) == 4
