@@ -529,11 +529,20 @@ def _version_train(claim: _Claim, *, say: Log) -> ModelVersion:
             version.eval_seconds = time.perf_counter() - started
 
             # Refit on everything: the newest ratings are the reason this run exists. A stacked model keeps the
-            # weights its holdout fit learned (and was measured with), and fits its components once more.
+            # weights its holdout fit learned (and was measured with), and fits its components once more. When the
+            # holdout kept back only a sliver of the ratings, the holdout fit is served instead: a refit would
+            # double the run for ratings the models still read from each person's history when they serve them.
             started = time.perf_counter()
+            share = len(split.test) / max(len(data), 1)
+            serve_holdout = share <= settings.TRAINING_REFIT_SHARE
+            if serve_holdout:
+                say(f"{version.label}: serving the models measured ({len(split.test):,} ratings held out, {share:.2%})")
             models: dict[str, Recommender] = {}
             for name in names:
-                models[name] = build(name, **params[name]).refit(data, tuned=holdout_models[name])
+                if serve_holdout:
+                    models[name], holdout_models[name].validation = holdout_models[name], None
+                else:
+                    models[name] = build(name, **params[name]).refit(data, tuned=holdout_models[name])
                 if models[name].training_curve:  # kept with the version: the models page plots it
                     # The loss of the fit that is served; the validation loss of the same settings' holdout fit.
                     held_out = holdout_models[name].training_curve.get("validation_loss")

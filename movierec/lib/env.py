@@ -7,6 +7,7 @@ into a surprise later.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -54,6 +55,21 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
         raise EnvError(f"{name} must be an integer, got {value!r}") from None
     if minimum is not None and number < minimum:
         raise EnvError(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None, maximum: float | None = None) -> float:
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise EnvError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number) or (minimum is not None and number < minimum):
+        raise EnvError(f"{name} must be a finite number of at least {minimum}, got {value!r}")
+    if maximum is not None and number > maximum:
+        raise EnvError(f"{name} must be at most {maximum}, got {value!r}")
     return number
 
 

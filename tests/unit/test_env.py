@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from movierec.lib.env import EnvError, env_bool, env_int, env_list
+from movierec.lib.env import EnvError, env_bool, env_float, env_int, env_list
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,6 +33,17 @@ def test_env_int_enforces_minimum(monkeypatch):
         env_int("DEBOUNCE", 30)
 
 
+def test_env_float_reads_a_number_within_its_bounds(monkeypatch):
+    monkeypatch.setenv("SHARE", "0.02")
+    assert env_float("SHARE", 0.01, minimum=0.0, maximum=1.0) == 0.02
+    monkeypatch.setenv("SHARE", "")
+    assert env_float("SHARE", 0.01) == 0.01
+    for value, message in [("1.5", "at most 1.0"), ("-0.1", "at least 0.0"), ("nan", "finite"), ("some", "a number")]:
+        monkeypatch.setenv("SHARE", value)
+        with pytest.raises(EnvError, match=f"SHARE must be .*{message}"):
+            env_float("SHARE", 0.01, minimum=0.0, maximum=1.0)
+
+
 def test_env_list_splits_and_trims(monkeypatch):
     monkeypatch.setenv("HOSTS", " a.example , b.example,, ")
     assert env_list("HOSTS", []) == ["a.example", "b.example"]
@@ -43,6 +54,7 @@ def test_env_list_splits_and_trims(monkeypatch):
     [
         ("DEBUG", "sometimes", "DEBUG must be one of"),
         ("RETRAIN_DEBOUNCE_SECONDS", "ten", "RETRAIN_DEBOUNCE_SECONDS must be an integer"),
+        ("TRAINING_REFIT_SHARE", "2", "TRAINING_REFIT_SHARE must be at most 1.0"),
         ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL is not a usable database URL"),
     ],
 )

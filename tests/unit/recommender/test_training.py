@@ -723,3 +723,50 @@ def test_a_blend_retrain_fits_each_model_once_per_data_and_serves_the_weights_it
     # set: the blend's validation part, the holdout's training part, the star predictor's validation part,
     # and everything
     assert len(calls["knn"]) == len({id(data) for data in calls["knn"]}) == 4
+
+
+@pytest.mark.django_db
+def test_when_the_holdout_is_a_sliver_of_the_ratings_the_models_measured_are_the_models_served(
+    settings, tmp_path, monkeypatch
+):
+    # given a site that serves the holdout fit when at most all of the ratings are held out
+    settings.MODEL_DIR, settings.RECOMMENDER_FAST, settings.TRAINING_REFIT_SHARE = tmp_path, True, 1.0
+    some_ratings(people=6)
+    blend = type(build("blend"))
+    fitted = []
+    fit = blend.fit
+
+    def counted_fit(self, data):
+        fitted.append(self)
+        return fit(self, data)
+
+    monkeypatch.setattr(blend, "fit", counted_fit)
+    monkeypatch.setattr(blend, "refit", lambda self, data, *, tuned: pytest.fail("refitted"))
+
+    # when the blend family retrains
+    version = training.family_train(family="blend", force=True)
+
+    # then the one blend fitted, on the holdout's training part, is the one saved, weights and components alike
+    [measured] = fitted
+    served = artifacts.artifact_load(version)["blend"]
+    assert version.status == ModelVersion.Status.ACTIVE
+    np.testing.assert_array_equal(served.weights, measured.weights)
+    np.testing.assert_array_equal(served.log_counts, measured.log_counts)
+    history = Interactions.from_ids([1, 1], [1, 2], [4.0, 5.0]).history(0)
+    np.testing.assert_allclose(served.score(history, measured.item_ids), measured.score(history, measured.item_ids))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("share", "served_holdout"), [(0.0, False), (1.0, True)])
+def test_the_refit_share_decides_whether_the_served_models_learned_from_the_held_out_ratings(
+    settings, tmp_path, share, served_holdout
+):
+    settings.MODEL_DIR, settings.RECOMMENDER_FAST, settings.TRAINING_REFIT_SHARE = tmp_path, True, share
+    some_ratings(people=6)
+
+    version = training.family_train(family="collaborative", force=True)
+
+    popularity = artifacts.artifact_load(version)["popularity"]
+    held_out = version.metrics["popularity"]["ranked_users"]  # one rating each
+    assert held_out > 0
+    assert popularity.counts.sum() == version.n_ratings - (held_out if served_holdout else 0)
