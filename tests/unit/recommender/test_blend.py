@@ -126,3 +126,24 @@ def test_a_refit_refuses_a_tuned_fit_of_other_settings():
 
     with pytest.raises(ValueError, match="same settings"):
         build("blend", components=["popularity"], search_rounds=1).refit(data, tuned=tuned)
+
+
+def test_only_the_people_the_search_ranks_are_held_out_and_a_sliver_held_out_is_not_fitted_again(monkeypatch):
+    # given a blend whose weight search ranks 5 people
+    data = planted(users=60)[0]
+    seen = []
+    monkeypatch.setattr(
+        "recommender.algorithms.blend.coordinate_ascent",
+        lambda features, targets, *_, **__: seen.append(len(targets)) or np.ones(features.shape[1]),
+    )
+    settings = dict(components=["popularity"], search_people=5, target_min_rating=None)
+
+    refitted = build("blend", **settings, refit_share=0.0).fit(data)
+    kept = build("blend", **settings, refit_share=0.5).fit(data)
+
+    # then 5 ratings were held out, one each of 5 people, and the weights learned from them
+    assert seen == [5, 5]
+    assert kept.components[0].counts.sum() == len(data) - 5
+    # and only the refit share that 5 ratings exceed fitted the components again on everything
+    assert refitted.components[0].counts.sum() == len(data)
+    np.testing.assert_array_equal(kept.log_counts, refitted.log_counts)  # the context is everything's either way

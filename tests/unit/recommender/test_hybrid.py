@@ -171,3 +171,20 @@ def test_a_refit_refuses_a_tuned_fit_of_other_settings():
 
     with pytest.raises(ValueError, match="same settings"):
         Hybrid(HybridConfig(components=["baseline", "user_mean"])).refit(data, tuned=tuned)
+
+
+def test_at_most_max_validation_ratings_are_held_out_and_a_sliver_held_out_is_not_fitted_again():
+    data, _ = structured_ratings(seed=7)
+    config = dict(components=["user_mean", "baseline"], max_validation_ratings=30)
+
+    # given a validation part of at most 30 ratings, which is more than the refit share
+    refitted = Hybrid(HybridConfig(**config, refit_share=0.0)).fit(data)
+    # and the same with a refit share above it
+    kept = Hybrid(HybridConfig(**config, refit_share=0.5)).fit(data)
+
+    # then the first fitted the components again on everything, the second kept those the ridge was learned on
+    held_out = len(data) - kept.components[0].fitted_on
+    assert 0 < held_out <= 45  # 30 expected, drawn at random
+    assert refitted.components[0].fitted_on == len(data)
+    np.testing.assert_array_equal(refitted.weights, kept.weights)
+    np.testing.assert_array_equal(kept.item_counts, np.bincount(data.items, minlength=data.n_items))
