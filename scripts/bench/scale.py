@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nScale benchmark, size {args.size} ({' '.join(SIZES[args.size])}, seed {args.seed}), PostgreSQL")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.system()}")
     budget = env.get("TRAINING_TIME_BUDGET_SECONDS", "the default")
-    print(f"each neural fit's time budget: TRAINING_TIME_BUDGET_SECONDS={budget}")
+    print(f"each neural fit's and Gibbs sampler's time budget: TRAINING_TIME_BUDGET_SECONDS={budget}")
     print("wall time and the step's own peak resident memory (its process; the database server not included)")
     for figure in figures:
         print(figure.line(args.size))

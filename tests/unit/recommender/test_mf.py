@@ -174,6 +174,22 @@ def test_bayesian_mf_keeps_the_asked_number_of_samples(low_rank):
     assert model.item_factors.shape[0] == len(model.noise) == len(model.prior_mean) == 7
 
 
+def test_bayesian_mf_under_a_time_budget_runs_the_sweeps_that_fit_keeping_burn_in_and_samples_in_proportion(
+    low_rank, monkeypatch
+):
+    # given a clock on which each sweep takes 10 s, and a budget of 50 s
+    clock = iter(np.arange(0.0, 1e6, 10.0))
+    monkeypatch.setattr(mf, "monotonic", lambda: float(next(clock)))
+    train, test = low_rank
+    config = BayesianMFConfig(epochs=30, burn_in=10, samples=7, time_budget=50.0)
+
+    model = BayesianMF(config).fit(train)
+
+    # then 5 sweeps ran, the first 2 burnt in (10 of 30, scaled), and the other 3 kept
+    assert len(model.noise) == 3
+    assert held_out_rmse(model, train, test) < held_out_rmse(Baseline().fit(train), train, test)
+
+
 @pytest.mark.parametrize("cls", EXPLICIT)
 def test_a_pair_rated_twice_is_refused(cls):
     data = Interactions.from_ids([1, 1, 2], [10, 10, 10], [4.0, 5.0, 3.0])
