@@ -184,7 +184,25 @@ def test_at_most_max_validation_ratings_are_held_out_and_a_sliver_held_out_is_no
 
     # then the first fitted the components again on everything, the second kept those the ridge was learned on
     held_out = len(data) - kept.components[0].fitted_on
-    assert 0 < held_out <= 45  # 30 expected, drawn at random
+    assert 0 < held_out <= 60  # 30 expected, drawn at random
     assert refitted.components[0].fitted_on == len(data)
     np.testing.assert_array_equal(refitted.weights, kept.weights)
     np.testing.assert_array_equal(kept.item_counts, np.bincount(data.items, minlength=data.n_items))
+
+
+def test_a_limited_validation_part_is_the_share_of_a_sample_of_peoples_ratings():
+    data, _ = structured_ratings(seed=8)
+    per_person = len(data) / data.n_users
+    hybrid = Hybrid(HybridConfig(components=["baseline"], validation_share=0.5, max_validation_ratings=100))
+
+    held_out = hybrid._validation_ratings(data)
+
+    # about 100 ratings, half the ratings of each of the people drawn, and nobody else's
+    people = np.unique(data.users[held_out])
+    assert len(people) <= round(100 / (0.5 * per_person)) < data.n_users
+    assert 50 <= held_out.sum() <= 150
+    of_those = np.isin(data.users, people)
+    assert 0.35 < held_out[of_those].mean() < 0.65
+    # and without a limit, the share of everyone's
+    everyone = Hybrid(HybridConfig(components=["baseline"], validation_share=0.5, max_validation_ratings=0))
+    assert len(np.unique(data.users[everyone._validation_ratings(data)])) == data.n_users
