@@ -64,7 +64,7 @@ class ImplicitALS(Recommender):
         with threadpool_limits(1, "blas"):
             model = self._library_model()
             model.fit(seen, show_progress=False)
-        self._model = model
+        self._model = _serving(model)
         self.rated = np.bincount(data.items, minlength=data.n_items) > 0
         self._set_items(data.item_ids)
         return self
@@ -116,7 +116,16 @@ class ImplicitALS(Recommender):
     def load_state(self, directory: Path) -> None:
         arrays = load_arrays(directory)
         with threadpool_limits(1, "blas"):
-            self._model = self._library_model()
+            self._model = _serving(self._library_model())
         self._model.item_factors = arrays["item_factors"].astype(np.float32)
         self.rated = arrays["rated"]
         self._set_items(arrays["item_ids"])
+
+
+def _serving(model):
+    """``model``, set to solve one person at a time on one thread. The library runs each solve in an OpenMP
+    parallel region on every core: for a single person that costs more than it saves, and in a web process its
+    threads fight torch's and BLAS's for the cores. At the 25M shape, in a process that had just run the GRU, a
+    person's solve took 7 ms on every core against 0.02 ms on one."""
+    model.num_threads = 1
+    return model
