@@ -102,6 +102,27 @@ class Taste:
         self._reasons: dict[int, str | None] = {}
         self._pages: dict[int, Page] = {}
 
+    def kept_bytes(self) -> int:
+        """The bytes of the arrays this Taste has computed and keeps, not counting the catalog, statistics, models
+        and state it shares with others: what ``services.VECTORS_PER_TASTE`` stands for."""
+        seen = {id(self.catalog), id(self.stats), id(self.models), id(self.state), id(self.folds)}
+
+        def held(value: object) -> int:
+            if id(value) in seen:
+                return 0
+            seen.add(id(value))
+            if isinstance(value, np.ndarray):
+                return value.nbytes
+            if isinstance(value, dict):
+                return sum(held(item) for item in value.values())
+            if isinstance(value, list | tuple | set):
+                return sum(held(item) for item in value)
+            if type(value).__module__.startswith("recommender.rows") and hasattr(value, "__dict__"):
+                return held(vars(value))
+            return 0
+
+        return held(vars(self))
+
     # -- the person ------------------------------------------------------------------------------------------------
 
     def feedback_ids(self, kind: str) -> list[int]:

@@ -117,24 +117,8 @@ def serve() -> None:
 
 def _taste_sizes(services) -> str:
     """What the Tastes cached in this process hold, against what the cache counts each for."""
-    import numpy as np
-
-    def arrays(value, seen: set[int]) -> int:
-        if id(value) in seen:
-            return 0
-        seen.add(id(value))
-        if isinstance(value, np.ndarray):
-            return value.nbytes
-        if isinstance(value, dict):
-            return sum(arrays(item, seen) for item in value.values())
-        if isinstance(value, list | tuple | set):
-            return sum(arrays(item, seen) for item in value)
-        if type(value).__module__.startswith("recommender.rows") and hasattr(value, "__dict__"):
-            return arrays(vars(value), seen)
-        return 0
-
     tastes = list(services._tastes.values())
-    sizes = [arrays(vars(t), {id(t.catalog), id(t.stats), id(t.models), id(t.state), id(t.folds)}) for t in tastes]
+    sizes = [taste.kept_bytes() for taste in tastes]
     catalog, largest = (len(tastes[0].catalog) if tastes else 1), max(sizes, default=0)
     return (
         f"{len(tastes)} Tastes cached, {sum(sizes) / 2**20:.0f} MB in all, the largest {largest / 2**20:.1f} MB"

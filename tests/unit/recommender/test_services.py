@@ -432,22 +432,6 @@ def test_an_unknown_source_is_a_400_naming_it(alice, api_as):
     assert response.status_code == 400 and "source" in response.json()["error"]["fields"]
 
 
-def _array_bytes(value, seen: set[int]) -> int:
-    """The bytes of the numpy arrays ``value`` holds, through dicts, sequences and the rows' own objects."""
-    if id(value) in seen:
-        return 0
-    seen.add(id(value))
-    if isinstance(value, np.ndarray):
-        return value.nbytes
-    if isinstance(value, dict):
-        return sum(_array_bytes(item, seen) for item in value.values())
-    if isinstance(value, list | tuple | set):
-        return sum(_array_bytes(item, seen) for item in value)
-    if type(value).__module__.startswith("recommender.rows") and hasattr(value, "__dict__"):
-        return _array_bytes(vars(value), seen)
-    return 0
-
-
 def test_a_cached_taste_holds_no_more_than_the_cache_counts_it_for(serving, alice):
     # given a person's Taste after their whole home page and their Top picks
     services.recommend_rows(user=alice)
@@ -455,6 +439,7 @@ def test_a_cached_taste_holds_no_more_than_the_cache_counts_it_for(serving, alic
     [taste] = [taste for key, taste in services._tastes.items() if key[0] and key[0][0] == alice.pk]
 
     # then the arrays it keeps (not the catalog, statistics and models it shares) are within the cache's estimate
-    shared = {id(taste.catalog), id(taste.stats), id(taste.models), id(taste.state), id(taste.folds)}
-    kept = _array_bytes(vars(taste), seen=shared)
+    kept = taste.kept_bytes()
     assert 0 < kept <= 8 * services.VECTORS_PER_TASTE * len(taste.catalog)
+    # and they are the arrays it computed: the scores of the blend it ranked by among them
+    assert kept >= taste.blend_scores.nbytes + taste.blend.nbytes
