@@ -15,10 +15,11 @@ Each feature is standardized over the catalog for this person (``transform="zsco
 percentiles), so models with counts, cosines and logits mix on one scale. A feature the movie lacks (a
 component that cannot score it) counts as no opinion either way. The score is the weighted mean.
 
-The weights are learned listwise: hold out each person's latest rating (as the temporal protocol
-does), fit the components on the rest, and search the weights that give the held-out movies the
-best NDCG@10, one weight at a time (coordinate ascent, Metzler & Croft 2007). Then the components
-are refitted on all the data, and the weights carry over.
+The weights are learned listwise: hold out the latest rating of each person the search ranks (as the
+temporal protocol does), fit the components on the rest, and search the weights that give the held-out
+movies the best NDCG@10, one weight at a time (coordinate ascent, Metzler & Croft 2007). Then the
+components are refitted on all the data, and the weights carry over; when the held-out ratings are a
+sliver of the data (``refit_share``), the components the weights were learned with are kept instead.
 
 The defaults were chosen on ml-100k's temporal protocol, on the inner validation split only (each
 person's second-to-last rating; see ``python -m scripts.bench.tune``), never on its test movies.

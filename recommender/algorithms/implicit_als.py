@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -122,7 +122,7 @@ class ImplicitALS(Recommender):
         self._set_items(arrays["item_ids"])
 
 
-def _serving(model):
+def _serving(model: Any) -> Any:
     """``model``, set to solve one person at a time on one thread. The library runs each solve in an OpenMP
     parallel region on every core: for a single person that costs more than it saves, and in a web process its
     threads fight torch's and BLAS's for the cores. At the 25M shape, in a process that had just run the GRU, a
